@@ -1,1 +1,114 @@
-int main(void) { return 0; }
+/* vhdunlock: command dispatch, logging sink, process hardening. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include "cli/cli.h"
+#include "core/log.h"
+
+const char *vu_prog = "vhdunlock";
+
+static const char usage_text[] =
+	"Usage: vhdunlock COMMAND [OPTIONS] IMAGE ...\n"
+	"Read the disks of Azure Disk Encryption VMs offline: VHD, VHDX or raw\n"
+	"images, their partitions and volumes.\n"
+	"\n"
+	"Commands:\n"
+	"  info IMAGE [--json]        container, partition table and volumes\n"
+	"  export IMAGE VOLUME OUT    write a volume's raw content to OUT\n"
+	"                             (- for standard output)\n"
+	"\n"
+	"Options:\n"
+	"  --json         (info) print one JSON document (schema: man vhdunlock)\n"
+	"  --force        (export) overwrite OUT if it exists\n"
+	"  -q, --quiet    print errors only\n"
+	"  -v, --verbose  print more about what is done\n"
+	"  --debug        trace every read (very verbose)\n"
+	"  -h, --help     show this help\n"
+	"  -V, --version  show the version\n"
+	"\n"
+	"Volume ids: 'disk' (the whole image), p1, p2, ... (partitions, as Linux\n"
+	"numbers them; MBR logical partitions start at p5).\n"
+	"\n"
+	"Exit status: 0 success, 1 failure, 2 wrong usage, 3 a needed volume\n"
+	"could not be unlocked.  See vhdunlock(1).\n";
+
+static void stderr_sink(enum vu_log_level level, const char *msg, void *arg)
+{
+	static const char *const prefix[] = { "error: ", "warning: ", "", "",
+					      "trace: " };
+	(void)arg;
+	fprintf(stderr, "%s: %s%s\n", vu_prog, prefix[level], msg);
+}
+
+/* Keys will pass through this process: no core dumps, no ptrace by other
+ * users' processes (OpenSSH ssh-agent does the same). */
+static void harden(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &rl);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+/* Global options may come before or after the command; they are taken out
+ * of argv here so that each command sees only its own. */
+static int take_global_options(int *argc, char **argv)
+{
+	int out = 1, end = 0;
+
+	for (int i = 1; i < *argc; i++) {
+		const char *a = argv[i];
+		if (!end && !strcmp(a, "--")) {
+			end = 1;
+		} else if (!end && (!strcmp(a, "-q") || !strcmp(a, "--quiet"))) {
+			vu_log_set_level(VU_LOG_ERROR);
+			continue;
+		} else if (!end &&
+			   (!strcmp(a, "-v") || !strcmp(a, "--verbose"))) {
+			vu_log_set_level(VU_LOG_INFO);
+			continue;
+		} else if (!end && !strcmp(a, "--debug")) {
+			vu_log_set_level(VU_LOG_TRACE);
+			continue;
+		}
+		argv[out++] = argv[i];
+	}
+	argv[out] = NULL;
+	*argc = out;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} commands[] = {
+		{ "info", cmd_info },
+		{ "export", cmd_export },
+	};
+
+	harden();
+	vu_log_set_sink(stderr_sink, NULL);
+	vu_log_set_level(VU_LOG_WARN);
+	take_global_options(&argc, argv);
+
+	if (argc < 2)
+		return cli_usage("no command given");
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help")) {
+		fputs(usage_text, stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("vhdunlock %s\n", PACKAGE_VERSION);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	return cli_usage("unknown command '%s'", argv[1]);
+}

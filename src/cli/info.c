@@ -1,0 +1,232 @@
+/* vhdunlock info: what an image holds, as a table or one JSON document. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "cli/cli.h"
+#include "core/guid.h"
+#include "disk/disk.h"
+
+static const char *table_name(enum vu_table_type t)
+{
+	static const char *const names[] = { "none", "mbr", "gpt" };
+	return names[t];
+}
+
+static json_object *jstr(const char *s)
+{
+	return json_object_new_string(s ? s : "");
+}
+
+static json_object *jguid(const uint8_t g[16])
+{
+	char s[VU_GUID_STRLEN];
+
+	vu_guid_format(g, s);
+	return json_object_new_string(s);
+}
+
+static json_object *container_json(const struct vu_container_info *c)
+{
+	json_object *o = json_object_new_object(), *chain;
+
+	json_object_object_add(o, "format",
+			       jstr(vu_container_format_name(c->format)));
+	json_object_object_add(o, "type", jstr(vu_container_type_name(c->type)));
+	json_object_object_add(o, "virtual_size",
+			       json_object_new_uint64(c->virtual_size));
+	json_object_object_add(o, "sector_size",
+			       json_object_new_int((int)c->sector_size));
+	chain = json_object_new_array();
+	for (size_t i = 0; i < c->chain_len; i++) {
+		const struct vu_image_info *im = &c->chain[i];
+		json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "path", jstr(im->path));
+		json_object_object_add(e, "format",
+				       jstr(vu_container_format_name(im->format)));
+		json_object_object_add(e, "type",
+				       jstr(vu_container_type_name(im->type)));
+		if (im->format != VU_FMT_RAW)
+			json_object_object_add(e, "identifier",
+					       jguid(im->identifier));
+		if (im->type == VU_CT_DIFFERENCING)
+			json_object_object_add(e, "parent_identifier",
+					       jguid(im->parent_id));
+		if (im->format == VU_FMT_VHDX)
+			json_object_object_add(
+				e, "log_not_empty",
+				json_object_new_boolean(im->log_not_empty));
+		json_object_array_add(chain, e);
+	}
+	json_object_object_add(o, "chain", chain);
+	return o;
+}
+
+static json_object *table_json(const struct vu_ptable *t)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "type", jstr(table_name(t->type)));
+	if (t->type == VU_TABLE_GPT) {
+		json_object_object_add(o, "disk_guid", jguid(t->disk_guid));
+		json_object_object_add(o, "backup_header_used",
+				       json_object_new_boolean(t->used_backup));
+	} else if (t->type == VU_TABLE_MBR) {
+		char sig[16];
+		snprintf(sig, sizeof(sig), "%08" PRIx32, t->disk_signature);
+		json_object_object_add(o, "disk_signature", jstr(sig));
+	}
+	if (t->type != VU_TABLE_NONE)
+		json_object_object_add(o, "sector_size",
+				       json_object_new_int((int)t->sector_size));
+	return o;
+}
+
+static json_object *volume_json(const struct vu_volume *v)
+{
+	json_object *o = json_object_new_object();
+	const struct vu_part *p = v->part;
+
+	json_object_object_add(o, "id", jstr(v->id));
+	json_object_object_add(o, "start",
+			       json_object_new_uint64(p ? p->start : 0));
+	json_object_object_add(o, "size", json_object_new_uint64(v->blk->size));
+	json_object_object_add(o, "kind", jstr(vu_kind_name(v->probe.kind)));
+	if (v->probe.detail[0])
+		json_object_object_add(o, "detail", jstr(v->probe.detail));
+	json_object_object_add(o, "label", jstr(v->probe.label));
+	json_object_object_add(o, "uuid", jstr(v->probe.uuid));
+	if (p && !vu_guid_is_zero(p->type_guid)) {
+		const char *n = vu_gpt_type_name(p->type_guid);
+		json_object_object_add(o, "gpt_type", jguid(p->type_guid));
+		json_object_object_add(o, "gpt_type_name", jstr(n ? n : ""));
+		json_object_object_add(o, "gpt_name", jstr(p->name));
+		json_object_object_add(o, "partition_guid", jguid(p->part_guid));
+		json_object_object_add(o, "gpt_attributes",
+				       json_object_new_uint64(p->attributes));
+	} else if (p) {
+		const char *n = vu_mbr_type_name(p->mbr_type);
+		char t[8];
+		snprintf(t, sizeof(t), "0x%02x", p->mbr_type);
+		json_object_object_add(o, "mbr_type", jstr(t));
+		json_object_object_add(o, "mbr_type_name", jstr(n ? n : ""));
+		json_object_object_add(o, "bootable",
+				       json_object_new_boolean(p->bootable));
+	}
+	return o;
+}
+
+static int print_json(const struct vu_disk *d)
+{
+	json_object *root = json_object_new_object(), *vols;
+
+	json_object_object_add(root, "image", jstr(d->path));
+	json_object_object_add(root, "container", container_json(&d->container));
+	json_object_object_add(root, "partition_table", table_json(&d->table));
+	vols = json_object_new_array();
+	for (size_t i = 0; i < d->nvolumes; i++)
+		json_object_array_add(vols, volume_json(&d->volumes[i]));
+	json_object_object_add(root, "volumes", vols);
+	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+							  JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+	return EXIT_OK;
+}
+
+static void print_text(const struct vu_disk *d)
+{
+	const struct vu_container_info *c = &d->container;
+	char size[32], g[VU_GUID_STRLEN];
+
+	cli_human_size(c->virtual_size, size, sizeof(size));
+	printf("image:      %s\n", d->path);
+	printf("container:  %s %s, %s (%" PRIu64 " bytes), %" PRIu32
+	       "-byte sectors\n", vu_container_format_name(c->format),
+	       c->format == VU_FMT_RAW ? "" : vu_container_type_name(c->type),
+	       size, c->virtual_size, c->sector_size);
+	for (size_t i = 1; i < c->chain_len; i++)
+		printf("  parent %zu:  %s (%s %s)\n", i, c->chain[i].path,
+		       vu_container_format_name(c->chain[i].format),
+		       vu_container_type_name(c->chain[i].type));
+	switch (d->table.type) {
+	case VU_TABLE_GPT:
+		vu_guid_format(d->table.disk_guid, g);
+		printf("table:      gpt, disk GUID %s%s\n", g,
+		       d->table.used_backup ? " (backup header)" : "");
+		break;
+	case VU_TABLE_MBR:
+		printf("table:      mbr, disk signature %08" PRIx32 "\n",
+		       d->table.disk_signature);
+		break;
+	default:
+		printf("table:      none (the whole image is volume 'disk')\n");
+	}
+	printf("\n%-6s %14s %10s  %-10s %-16s %-38s %s\n", "ID", "START", "SIZE",
+	       "KIND", "LABEL", "UUID", "TYPE");
+	for (size_t i = 0; i < d->nvolumes; i++) {
+		const struct vu_volume *v = &d->volumes[i];
+		const struct vu_part *p = v->part;
+		char type[160] = "";
+
+		cli_human_size(v->blk->size, size, sizeof(size));
+		if (p && d->table.type == VU_TABLE_GPT) {
+			const char *n = vu_gpt_type_name(p->type_guid);
+			if (!n)
+				vu_guid_format(p->type_guid, g);
+			snprintf(type, sizeof(type), "%s%s%s%s", n ? n : g,
+				 p->name[0] ? " \"" : "", p->name,
+				 p->name[0] ? "\"" : "");
+		} else if (p) {
+			const char *n = vu_mbr_type_name(p->mbr_type);
+			snprintf(type, sizeof(type), "0x%02x %s%s", p->mbr_type,
+				 n ? n : "", p->bootable ? " (boot)" : "");
+		}
+		printf("%-6s %14" PRIu64 " %10s  %-10s %-16s %-38s %s\n", v->id,
+		       p ? p->start : 0, size, vu_kind_name(v->probe.kind),
+		       v->probe.label[0] ? v->probe.label : "-",
+		       v->probe.uuid[0] ? v->probe.uuid : "-", type);
+	}
+}
+
+int cmd_info(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct vu_disk *d;
+	int json = 0, c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			puts("Usage: vhdunlock info IMAGE [--json]\n"
+			     "Show the container, the partition table and every "
+			     "volume of IMAGE.");
+			return EXIT_OK;
+		default:
+			return cli_usage("info: bad option");
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage("info: expected one IMAGE, got %d arguments",
+				 argc - optind);
+	r = vu_disk_open(argv[optind], &d);
+	if (r < 0)
+		return cli_fail(r);
+	if (json)
+		r = print_json(d);
+	else
+		print_text(d);
+	vu_disk_close(d);
+	return EXIT_OK;
+}

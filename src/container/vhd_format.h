@@ -1,0 +1,75 @@
+/* On-disk layout of VHD (Virtual Hard Disk Image Format Specification,
+ * 2006) and of the VHDX fields we validate ourselves (MS-VHDX).
+ * VHD fields are big-endian, VHDX fields little-endian. */
+#ifndef VU_VHD_FORMAT_H
+#define VU_VHD_FORMAT_H
+
+/* VHD footer: the last 512 bytes of the file (dynamic disks keep a copy at
+ * offset 0).  Old writers made 511-byte footers. */
+#define VHD_FOOTER_SIZE 512
+#define VHD_COOKIE "conectix"
+#define VHD_F_COOKIE 0		/* 8 bytes */
+#define VHD_F_FEATURES 8	/* be32 */
+#define VHD_F_VERSION 12	/* be32, 0x00010000 */
+#define VHD_F_DATA_OFFSET 16	/* be64, ~0 for fixed */
+#define VHD_F_TIMESTAMP 24	/* be32, seconds since 2000-01-01 */
+#define VHD_F_CREATOR_APP 28	/* 4 chars */
+#define VHD_F_ORIGINAL_SIZE 40	/* be64 */
+#define VHD_F_CURRENT_SIZE 48	/* be64: the virtual disk size */
+#define VHD_F_GEOMETRY 56	/* be16 cyl, u8 heads, u8 sectors */
+#define VHD_F_DISK_TYPE 60	/* be32 */
+#define VHD_F_CHECKSUM 64	/* be32, one's complement of the byte sum */
+#define VHD_F_UNIQUE_ID 68	/* 16 bytes */
+
+#define VHD_TYPE_FIXED 2
+#define VHD_TYPE_DYNAMIC 3
+#define VHD_TYPE_DIFFERENCING 4
+
+/* Dynamic disk header, at the footer's data offset. */
+#define VHD_DYN_HEADER_SIZE 1024
+#define VHD_DYN_COOKIE "cxsparse"
+#define VHD_D_TABLE_OFFSET 16	/* be64: block allocation table */
+#define VHD_D_MAX_ENTRIES 28	/* be32 */
+#define VHD_D_BLOCK_SIZE 32	/* be32 */
+#define VHD_D_CHECKSUM 36	/* be32 */
+#define VHD_D_PARENT_ID 40	/* 16 bytes: parent's footer unique id */
+#define VHD_D_PARENT_NAME 64	/* 512 bytes UTF-16BE */
+#define VHD_D_LOCATORS 576	/* 8 entries of 24 bytes */
+#define VHD_LOC_SIZE 24
+#define VHD_LOC_CODE 0		/* be32 platform code */
+#define VHD_LOC_DATA_LEN 8	/* be32 */
+#define VHD_LOC_DATA_OFFSET 16	/* be64 */
+#define VHD_PLAT_W2RU 0x57327275 /* "W2ru": relative Windows path, UTF-16LE */
+#define VHD_PLAT_W2KU 0x57326b75 /* "W2ku": absolute Windows path, UTF-16LE */
+
+/* VHDX */
+#define VHDX_SIGNATURE "vhdxfile"
+#define VHDX_HEADER1_OFFSET (64 * 1024)
+#define VHDX_HEADER2_OFFSET (128 * 1024)
+#define VHDX_HEADER_SIZE 4096
+#define VHDX_H_SIGNATURE 0	/* "head" */
+#define VHDX_H_CHECKSUM 4	/* le32 CRC-32C over 4 KiB, field zeroed */
+#define VHDX_H_SEQUENCE 8	/* le64 */
+#define VHDX_H_FILE_WRITE_GUID 16
+#define VHDX_H_DATA_WRITE_GUID 32
+#define VHDX_H_LOG_GUID 48	/* zero: the log is empty */
+#define VHDX_H_LOG_VERSION 64
+#define VHDX_H_VERSION 66	/* le16, 1 */
+#define VHDX_H_LOG_LENGTH 68
+#define VHDX_H_LOG_OFFSET 72
+
+#define VHDX_REGION1_OFFSET (192 * 1024)
+#define VHDX_REGION2_OFFSET (256 * 1024)
+#define VHDX_REGION_SIZE (64 * 1024)
+#define VHDX_R_SIGNATURE 0	/* "regi" */
+#define VHDX_R_CHECKSUM 4	/* le32 CRC-32C over 64 KiB, field zeroed */
+#define VHDX_R_COUNT 8		/* le32, at most 2047 */
+#define VHDX_R_ENTRIES 16	/* 32 bytes each */
+#define VHDX_RE_SIZE 32
+#define VHDX_RE_GUID 0
+#define VHDX_RE_OFFSET 16	/* le64 */
+#define VHDX_RE_LENGTH 24	/* le32 */
+#define VHDX_RE_REQUIRED 28	/* le32 bit 0 */
+#define VHDX_REGION_MAX 2047
+
+#endif

@@ -1,0 +1,46 @@
+#!/bin/sh
+# The command line: --help, --version, usage errors (exit 2), export's
+# refusal to overwrite files and the image, stdout output.
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/disks.sh"
+need sgdisk partx mkfs.ext4
+cd "$work"
+
+"$VHDUNLOCK" --help > out && grep -q "^Usage: vhdunlock" out && grep -q export out &&
+	ok "--help" || fail "--help"
+"$VHDUNLOCK" --version > out && grep -Eq '^vhdunlock [0-9]+\.[0-9]+' out &&
+	ok "--version: $(cat out)" || fail "--version"
+usage() {
+	"$VHDUNLOCK" "$@" >/dev/null 2>err
+	rc=$?
+	[ $rc -eq 2 ] && ok "usage error exits 2: $*: $(head -n1 err)" ||
+		fail "'$*' exit $rc, expected 2"
+}
+usage
+usage frobnicate
+usage info
+usage info a b
+usage export a
+usage info --no-such-option x
+
+make_gpt_disk d.raw
+set -- $(part_range d.raw 3)
+dd if=d.raw of=want bs=512 skip="$1" count="$2" status=none
+"$VHDUNLOCK" export d.raw p3 - > got && cmp -s want got && ok "export to stdout" ||
+	fail "export to stdout"
+echo keep > exists
+"$VHDUNLOCK" export d.raw p3 exists 2>err
+[ $? -eq 1 ] && grep -q "already exists" err && [ "$(cat exists)" = keep ] &&
+	ok "export refuses to overwrite: $(cat err)" || fail "export overwrote a file"
+"$VHDUNLOCK" export --force d.raw p3 exists && cmp -s want exists &&
+	ok "export --force overwrites" || fail "export --force"
+sum=$(sha256sum d.raw)
+"$VHDUNLOCK" export --force d.raw p3 d.raw 2>err
+[ $? -eq 1 ] && grep -q "image" err && [ "$(sha256sum d.raw)" = "$sum" ] &&
+	ok "export refuses to write over the image: $(cat err)" || fail "export wrote over the image"
+"$VHDUNLOCK" export d.raw p9 x 2>err
+[ $? -eq 1 ] && grep -q "p9" err && grep -q "p1" err && [ ! -e x ] &&
+	ok "unknown volume: $(cat err)" || fail "unknown volume: $(cat err)"
+"$VHDUNLOCK" info d.raw > out && grep -q "^p3 .* ext4 " out && ok "info table" ||
+	fail "info text: $(cat out)"
+finish
