@@ -96,6 +96,8 @@ static json_object *volume_json(const struct vu_volume *v)
 			       json_object_new_uint64(p ? p->start : 0));
 	json_object_object_add(o, "size", json_object_new_uint64(v->blk->size));
 	json_object_object_add(o, "kind", jstr(vu_kind_name(v->probe.kind)));
+	if (v->error)
+		json_object_object_add(o, "error", jstr(v->error));
 	if (v->probe.detail[0])
 		json_object_object_add(o, "detail", jstr(v->probe.detail));
 	json_object_object_add(o, "label", jstr(v->probe.label));
@@ -120,7 +122,7 @@ static json_object *volume_json(const struct vu_volume *v)
 	return o;
 }
 
-static int print_json(const struct vu_disk *d)
+static void print_json(const struct vu_disk *d)
 {
 	json_object *root = json_object_new_object(), *vols;
 
@@ -134,7 +136,6 @@ static int print_json(const struct vu_disk *d)
 	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 							  JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(root);
-	return EXIT_OK;
 }
 
 static void print_text(const struct vu_disk *d)
@@ -224,9 +225,17 @@ int cmd_info(int argc, char **argv)
 	if (r < 0)
 		return cli_fail(r);
 	if (json)
-		r = print_json(d);
+		print_json(d);
 	else
 		print_text(d);
+	r = EXIT_OK;
+	for (size_t i = 0; i < d->nvolumes; i++) {
+		if (!d->volumes[i].error)
+			continue;
+		fprintf(stderr, "%s: %s: cannot read the volume: %s\n",
+			vu_prog, d->volumes[i].id, d->volumes[i].error);
+		r = EXIT_FAIL;
+	}
 	vu_disk_close(d);
-	return EXIT_OK;
+	return r;
 }

@@ -114,6 +114,35 @@ static int read_locators(struct vu_blk *file, const uint8_t *dyn,
 	return 0;
 }
 
+/* Every allocated block (its sector bitmap and data) must lie before the
+ * footer: a file cut short is reported as such, not as a read error. */
+static int check_blocks(struct vu_blk *file, uint64_t bat, uint64_t entries,
+			uint32_t block_size, uint64_t footer_at)
+{
+	uint64_t bitmap = ((uint64_t)block_size / 512 / 8 + 511) / 512 * 512;
+	uint8_t *t = malloc(entries ? entries * 4 : 1);
+	int r;
+
+	if (!t)
+		return vu_fail(-ENOMEM, "out of memory");
+	r = vu_blk_read(file, t, entries * 4, bat);
+	for (uint64_t i = 0; r == 0 && i < entries; i++) {
+		uint32_t sector = vu_be32(t + i * 4);
+		uint64_t at = (uint64_t)sector * 512;
+
+		if (sector == 0xffffffffu)
+			continue;
+		if (at > footer_at || bitmap + block_size > footer_at - at)
+			r = vu_blk_fail(file, -EUCLEAN,
+					"vhd: block %" PRIu64 " at offset %" PRIu64
+					" lies past the end of the data (footer "
+					"at %" PRIu64 "): the file is truncated",
+					i, at, footer_at);
+	}
+	free(t);
+	return r;
+}
+
 int vhd_check(struct vu_blk *file, struct vhd_meta *meta)
 {
 	uint8_t f[VHD_FOOTER_SIZE], dyn[VHD_DYN_HEADER_SIZE];
@@ -212,6 +241,9 @@ int vhd_check(struct vu_blk *file, struct vhd_meta *meta)
 					   "vhd: block table at offset %" PRIu64
 					   " (%" PRIu64 " entries) lies outside "
 					   "the file", bat, entries);
+		r = check_blocks(file, bat, entries, bs, at);
+		if (r < 0)
+			return r;
 	}
 	if (meta->disk_type == VHD_TYPE_DIFFERENCING) {
 		memcpy(meta->parent_id, dyn + VHD_D_PARENT_ID, 16);

@@ -73,3 +73,20 @@
 #define VHDX_REGION_MAX 2047
 
 #endif
+
+/* VHDX metadata region (MS-VHDX 2.6) and block allocation table (2.5). */
+#define VHDX_BAT_GUID "2dc27766-f623-4200-9d64-115e9bfd4a08"
+#define VHDX_METADATA_GUID "8b7ca206-4790-4b9a-b8fe-575f050f886e"
+#define VHDX_M_SIGNATURE "metadata"
+#define VHDX_M_COUNT 10		/* le16 */
+#define VHDX_M_ENTRIES 32	/* 32 bytes each */
+#define VHDX_ME_SIZE 32
+#define VHDX_ME_OFFSET 16	/* le32, from the region start */
+#define VHDX_ME_LENGTH 20	/* le32 */
+#define VHDX_FILE_PARAMS_GUID "caa16737-fa36-4d43-b3b6-33f0aa44e76b"
+#define VHDX_DISK_SIZE_GUID "2fa54224-cd1b-4876-b211-5dbed83bf4b8"
+#define VHDX_LOGICAL_SECTOR_GUID "8141bf1d-a96f-4709-ba47-f233a8faab5f"
+#define VHDX_BAT_STATE(e) ((e) & 7)
+#define VHDX_BAT_OFFSET(e) ((e) & ~(uint64_t)0xfffff)
+#define VHDX_PAYLOAD_FULLY_PRESENT 6
+#define VHDX_PAYLOAD_PARTIALLY_PRESENT 7

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
 
 static int add_volume(struct vu_disk *d, const char *id, struct vu_blk *blk,
 		      const struct vu_part *part)
@@ -19,8 +18,9 @@ static int add_volume(struct vu_disk *d, const char *id, struct vu_blk *blk,
 	d->nvolumes++;
 	r = vu_probe(blk, &v->probe);
 	if (r < 0) {
-		/* An unreadable volume is still listed: say why, go on. */
-		vu_log(VU_LOG_WARN, "%s: %s", id, vu_errmsg(r));
+		/* An unreadable volume is still listed; the front end says
+		 * why and fails once it has shown the rest. */
+		v->error = strdup(vu_errmsg(r));
 		vu_err_clear();
 		v->probe.kind = VU_KIND_UNKNOWN;
 	}
@@ -80,8 +80,10 @@ void vu_disk_close(struct vu_disk *d)
 {
 	if (!d)
 		return;
-	for (size_t i = 0; i < d->nvolumes; i++)
+	for (size_t i = 0; i < d->nvolumes; i++) {
 		vu_blk_unref(d->volumes[i].blk);
+		free(d->volumes[i].error);
+	}
 	free(d->volumes);
 	vu_ptable_free(&d->table);
 	vu_container_info_free(&d->container);

@@ -16,6 +16,7 @@ struct vu_volume {
 	struct vu_blk *blk;	  /* the volume's raw content */
 	const struct vu_part *part; /* NULL for "disk" */
 	struct vu_probe probe;
+	char *error;		  /* why the volume could not be read, or NULL */
 };
 
 struct vu_disk {
