@@ -130,12 +130,16 @@ static int parent_candidates(const char *child, char *const *paths,
 			const char *rel = p;
 			while (!strncmp(rel, "./", 2))
 				rel += 2;
-			snprintf(cand[n++], PATH_MAX, "%s/%s", dir, rel);
+			snprintf(cand[n++], PATH_MAX, "%s%s%s",
+				 strcmp(dir, ".") ? dir : "",
+				 strcmp(dir, ".") ? "/" : "", rel);
 		}
 		base = strrchr(p, '/');
 		base = base ? base + 1 : p;
 		if (*base)
-			snprintf(cand[n++], PATH_MAX, "%s/%s", dir, base);
+			snprintf(cand[n++], PATH_MAX, "%s%s%s",
+				 strcmp(dir, ".") ? dir : "",
+				 strcmp(dir, ".") ? "/" : "", base);
 	}
 	return (int)n;
 }
@@ -291,8 +295,17 @@ static void vhdi_describe(libvhdi_file_t *f, struct vu_image_info *im,
 				   : VU_CT_DIFFERENCING;
 	if (libvhdi_file_get_media_size(f, &media, NULL) == 1)
 		im->virtual_size = media;
-	if (im->format == VU_FMT_VHDX) {
-		libvhdi_file_get_parent_identifier(f, im->parent_id, 16, NULL);
+	if (im->format == VU_FMT_VHDX && im->type == VU_CT_DIFFERENCING) {
+		/* libvhdi gives the GUID in text byte order; we keep GUIDs
+		 * as Microsoft stores them (first three fields LE). */
+		uint8_t g[16];
+		if (libvhdi_file_get_parent_identifier(f, g, 16, NULL) == 1) {
+			static const int order[16] = { 3, 2, 1, 0, 5, 4, 7, 6,
+						       8, 9, 10, 11, 12, 13,
+						       14, 15 };
+			for (int i = 0; i < 16; i++)
+				im->parent_id[i] = g[order[i]];
+		}
 	}
 	if (libvhdi_file_get_bytes_per_sector(f, &bps, NULL) == 1 && bps)
 		*sector_size = bps;
@@ -384,14 +397,13 @@ int vu_container_open(const char *path, struct vu_blk **disk,
 			libvhdi_error_t *err = NULL;
 
 			if (!vu_guid_is_zero(child->parent_id) &&
-			    memcmp(child->parent_id, im->identifier, 16) &&
-			    im->format == VU_FMT_VHD) {
+			    memcmp(child->parent_id, im->identifier, 16)) {
 				char want[VU_GUID_STRLEN], got[VU_GUID_STRLEN];
 				vu_guid_format(child->parent_id, want);
 				vu_guid_format(im->identifier, got);
-				r = vu_fail(-EUCLEAN, "%s: parent %s has unique "
-					    "id %s, but the child expects %s "
-					    "(parent modified or replaced)",
+				r = vu_fail(-EUCLEAN, "%s: parent %s has "
+					    "identifier %s, but the child expects "
+					    "%s (parent modified or replaced)",
 					    child->path, cur, got, want);
 				goto fail;
 			}

@@ -133,6 +133,18 @@ for fmt in vhd vhdx; do
 	else
 		fail "$fmt: missing parent message: $(cat err)"
 	fi
+	# A parent that is not the one the child was made from is refused.
+	case $fmt in
+	vhd) to_container mbr.raw vhd-dynamic "chain-$fmt/base.$fmt" ;;
+	vhdx) to_container mbr.raw vhdx "chain-$fmt/base.$fmt" ;;
+	esac
+	if "$VHDUNLOCK" info "chain-$fmt/diff1.$fmt" >/dev/null 2>err; then
+		fail "$fmt: replaced parent not detected"
+	elif grep -q "identifier" err && grep -q "expects" err; then
+		ok "$fmt: replaced parent: $(cat err)"
+	else
+		fail "$fmt: replaced parent message: $(cat err)"
+	fi
 	mv "chain-$fmt/moved" "chain-$fmt/base.$fmt"
 done
 
