@@ -5,6 +5,7 @@
 . "$top_srcdir/tests/integration/disks.sh"
 need sgdisk partx qemu-img mkfs.ext4 sha256sum
 gptedit="$top_builddir/tests/tools/gpt-edit"
+need jq
 cd "$work"
 make_gpt_disk good.raw
 
@@ -70,6 +71,21 @@ cp good.vhdx badregion.vhdx
 printf 'XXXX' | dd of=badregion.vhdx bs=1 seek=$((192 * 1024 + 40)) conv=notrunc status=none
 printf 'XXXX' | dd of=badregion.vhdx bs=1 seek=$((256 * 1024 + 40)) conv=notrunc status=none
 expect_fail "VHDX with corrupt region tables" badregion.vhdx badregion.vhdx "region table" "expected"
+
+# A VHDX whose log is not empty is read, with a warning.
+cp good.vhdx dirtylog.vhdx
+"$top_builddir/tests/tools/vhdx-setlog" dirtylog.vhdx
+set -- $(part_range good.raw 3)
+dd if=good.raw of=want bs=512 skip="$1" count="$2" status=none
+if "$VHDUNLOCK" export dirtylog.vhdx p3 out.img 2>err && cmp -s want out.img &&
+	grep -q "log is not empty" err && grep -q "may be missing" err; then
+	ok "VHDX with a non-empty log: $(head -n1 err)"
+else
+	fail "VHDX with a non-empty log: $(cat err)"
+fi
+"$VHDUNLOCK" info --json dirtylog.vhdx 2>/dev/null | jq -e '.container.chain[0].log_not_empty' >/dev/null &&
+	ok "info --json reports log_not_empty" || fail "info --json lacks log_not_empty"
+rm -f out.img want
 
 # GPT: primary header damaged -> backup used, said on stderr.
 cp good.raw gptprimary.raw
