@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "shell.h"
 #include <json.h>
 
 #include "core/blk.h"
@@ -761,64 +763,14 @@ static void test_type_names(void **state)
 
 /* ---- tables written by real tools ---- */
 
-static char tmpdir[256];
-
-static int have(const char *tool)
-{
-	char cmd[256];
-
-	snprintf(cmd, sizeof(cmd),
-		 "PATH=\"$PATH:/sbin:/usr/sbin\" command -v %s >/dev/null 2>&1",
-		 tool);
-	return system(cmd) == 0;
-}
-
-static int sh(const char *fmt, ...) VU_PRINTF(1, 2);
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048], full[2300];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	snprintf(full, sizeof(full),
-		 "cd '%s' && PATH=\"$PATH:/sbin:/usr/sbin\" && %s", tmpdir,
-		 cmd);
-	return system(full);
-}
-
-/* Output of a command, first line. */
-static void sh_line(char *out, size_t n, const char *cmd)
-{
-	char full[2300];
-	FILE *f;
-
-	snprintf(full, sizeof(full),
-		 "cd '%s' && PATH=\"$PATH:/sbin:/usr/sbin\" && %s", tmpdir, cmd);
-	f = popen(full, "r");
-	assert_non_null(f);
-	if (!fgets(out, (int)n, f))
-		out[0] = '\0';
-	out[strcspn(out, "\n")] = '\0';
-	pclose(f);
-}
-
 static int setup_tmp(void **state)
 {
-	const char *base = getenv("TMPDIR");
-
-	snprintf(tmpdir, sizeof(tmpdir), "%s/vu-gpt-XXXXXX",
-		 base && *base ? base : "/tmp");
-	return mkdtemp(tmpdir) ? 0 : -1;
+	return ut_setup_tmp("vu-gpt");
 }
 
 static int teardown_tmp(void **state)
 {
-	char cmd[300];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return ut_teardown_tmp();
 }
 
 static int file_table(const char *name, uint32_t ss, struct vu_ptable *t)
@@ -827,7 +779,7 @@ static int file_table(const char *name, uint32_t ss, struct vu_ptable *t)
 	struct vu_blk *disk;
 	int r;
 
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	snprintf(path, sizeof(path), "%s/%s", ut_tmpdir, name);
 	vu_err_clear();
 	assert_int_equal(vu_file_open(path, &disk), 0);
 	if (ss)
@@ -878,8 +830,8 @@ static void compare_tools(const char *img, const struct vu_ptable *t)
 	struct json_object *root, *pt, *parts, *v;
 	char path[512], line[256], cmd[512];
 
-	assert_int_equal(sh("sfdisk --json %s > %s.json", img, img), 0);
-	snprintf(path, sizeof(path), "%s/%s.json", tmpdir, img);
+	assert_int_equal(ut_sh("sfdisk --json %s > %s.json", img, img), 0);
+	snprintf(path, sizeof(path), "%s/%s.json", ut_tmpdir, img);
 	root = json_object_from_file(path);
 	assert_non_null(root);
 	assert_true(json_object_object_get_ex(root, "partitiontable", &pt));
@@ -908,12 +860,12 @@ static void compare_tools(const char *img, const struct vu_ptable *t)
 		snprintf(cmd, sizeof(cmd),
 			 "sgdisk -i %u %s | sed -n 's/^Attribute flags: //p'",
 			 slot, img);
-		sh_line(line, sizeof(line), cmd);
+		ut_sh_line(line, sizeof(line), cmd);
 		assert_int_equal(p->attributes, strtoull(line, NULL, 16));
 		snprintf(cmd, sizeof(cmd),
 			 "sgdisk -i %u %s | sed -n 's/^Partition name: .\\(.*\\).$/\\1/p'",
 			 slot, img);
-		sh_line(line, sizeof(line), cmd);
+		ut_sh_line(line, sizeof(line), cmd);
 		assert_string_equal(p->name, line);
 	}
 	json_object_put(root);
@@ -925,10 +877,10 @@ static void test_sgdisk(void **state)
 	char line[64];
 	uint64_t size;
 
-	if (!have("sgdisk") || !have("sfdisk")) {
+	if (!ut_have("sgdisk") || !ut_have("sfdisk")) {
 		fail_msg("sgdisk or sfdisk not installed (gdisk, util-linux)\n" " - the real-tool check cannot run; install it (.ci/deps.sh)");
 	}
-	assert_int_equal(sh("truncate -s 4M g.img && sgdisk -o -a 1 "
+	assert_int_equal(ut_sh("truncate -s 4M g.img && sgdisk -o -a 1 "
 			    "-n 1:34:2081 -t 1:ef00 -c 1:'EFI system' "
 			    "-n 2:2082:+1M -t 2:0700 -c 2:'Basic data' -A 2:set:0 "
 			    "-A 2:set:63 "
@@ -949,21 +901,21 @@ static void test_sgdisk(void **state)
 	vu_ptable_free(&t);
 
 	/* primary entry-array CRC field zeroed: the backup is read */
-	assert_int_equal(sh("dd if=/dev/zero of=g.img bs=1 seek=600 count=4 "
+	assert_int_equal(ut_sh("dd if=/dev/zero of=g.img bs=1 seek=600 count=4 "
 			    "conv=notrunc 2>/dev/null"),
 			 0);
 	assert_int_equal(file_table("g.img", 0, &t), 0);
 	assert_int_equal(t.used_backup, 1);
 	assert_int_equal(t.count, 4);
 	vu_ptable_free(&t);
-	sh_line(line, sizeof(line), "stat -c %s g.img");
+	ut_sh_line(line, sizeof(line), "stat -c %s g.img");
 	size = strtoull(line, NULL, 10);
 	/* and the backup header too: corrupt */
-	assert_int_equal(sh("dd if=/dev/zero of=g.img bs=1 seek=%llu count=4 "
+	assert_int_equal(ut_sh("dd if=/dev/zero of=g.img bs=1 seek=%llu count=4 "
 			    "conv=notrunc 2>/dev/null",
 			    (unsigned long long)(size - 512 + 24)),
 			 0);
-	assert_int_equal(sh("dd if=/dev/zero of=g.img bs=1 seek=600 count=4 "
+	assert_int_equal(ut_sh("dd if=/dev/zero of=g.img bs=1 seek=600 count=4 "
 			    "conv=notrunc 2>/dev/null"),
 			 0);
 	assert_int_equal(file_table("g.img", 0, &t), -EUCLEAN);
@@ -980,10 +932,10 @@ static void test_fdisk_4k(void **state)
 	unsigned slot = 0;
 	FILE *f;
 
-	if (!have("fdisk")) {
+	if (!ut_have("fdisk")) {
 		fail_msg("fdisk not installed (fdisk)\n" " - the real-tool check cannot run; install it (.ci/deps.sh)");
 	}
-	assert_int_equal(sh("truncate -s 4M k.img && printf 'g\\nn\\n1\\n\\n+100\\n"
+	assert_int_equal(ut_sh("truncate -s 4M k.img && printf 'g\\nn\\n1\\n\\n+100\\n"
 			    "n\\n3\\n\\n+200\\nw\\n' | fdisk -b 4096 k.img "
 			    ">/dev/null 2>&1"),
 			 0);
@@ -994,7 +946,7 @@ static void test_fdisk_4k(void **state)
 	assert_int_equal(t.count, 2);
 	snprintf(line, sizeof(line),
 		 "cd '%s' && fdisk -b 4096 -l -o Device,Start,End,Type-UUID,UUID k.img "
-		 "| sed -n '/^k.img/p'", tmpdir);
+		 "| sed -n '/^k.img/p'", ut_tmpdir);
 	f = popen(line, "r");
 	assert_non_null(f);
 	while (fgets(line, sizeof(line), f)) {

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "shell.h"
 #include <json.h>
 
 #include "core/blk.h"
@@ -539,48 +541,14 @@ static void test_type_names(void **state)
 
 /* ---- tables and boot sectors written by real tools ---- */
 
-static char tmpdir[256];
-
-static int have(const char *tool)
-{
-	char cmd[256];
-
-	snprintf(cmd, sizeof(cmd),
-		 "PATH=\"$PATH:/sbin:/usr/sbin\" command -v %s >/dev/null 2>&1",
-		 tool);
-	return system(cmd) == 0;
-}
-
-static int sh(const char *fmt, ...) VU_PRINTF(1, 2);
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048], full[2300];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	snprintf(full, sizeof(full),
-		 "cd '%s' && PATH=\"$PATH:/sbin:/usr/sbin\" && %s", tmpdir,
-		 cmd);
-	return system(full);
-}
-
 static int setup_tmp(void **state)
 {
-	const char *base = getenv("TMPDIR");
-
-	snprintf(tmpdir, sizeof(tmpdir), "%s/vu-mbr-XXXXXX",
-		 base && *base ? base : "/tmp");
-	return mkdtemp(tmpdir) ? 0 : -1;
+	return ut_setup_tmp("vu-mbr");
 }
 
 static int teardown_tmp(void **state)
 {
-	char cmd[300];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return ut_teardown_tmp();
 }
 
 static int file_table(const char *name, struct vu_ptable *t)
@@ -589,7 +557,7 @@ static int file_table(const char *name, struct vu_ptable *t)
 	struct vu_blk *disk;
 	int r;
 
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	snprintf(path, sizeof(path), "%s/%s", ut_tmpdir, name);
 	vu_err_clear();
 	assert_int_equal(vu_file_open(path, &disk), 0);
 	r = vu_ptable_read(disk, t);
@@ -614,8 +582,8 @@ static void compare_sfdisk(const char *img, const struct vu_ptable *t)
 	struct json_object *root, *pt, *parts, *v;
 	size_t seen = 0;
 
-	assert_int_equal(sh("sfdisk --json %s > %s.json", img, img), 0);
-	snprintf(path, sizeof(path), "%s/%s.json", tmpdir, img);
+	assert_int_equal(ut_sh("sfdisk --json %s > %s.json", img, img), 0);
+	snprintf(path, sizeof(path), "%s/%s.json", ut_tmpdir, img);
 	root = json_object_from_file(path);
 	assert_non_null(root);
 	assert_true(json_object_object_get_ex(root, "partitiontable", &pt));
@@ -661,11 +629,11 @@ static void test_sfdisk(void **state)
 {
 	struct vu_ptable t;
 
-	if (!have("sfdisk")) {
+	if (!ut_have("sfdisk")) {
 		fail_msg("sfdisk not installed (util-linux)\n" " - the real-tool check cannot run; install it (.ci/deps.sh)");
 	}
 	/* p1 bootable, p2 extended with three logicals, p3 after it */
-	assert_int_equal(sh("truncate -s 8M m.img && printf '%%s\\n' "
+	assert_int_equal(ut_sh("truncate -s 8M m.img && printf '%%s\\n' "
 			    "'label: dos' 'label-id: 0x1badcafe' "
 			    "'m.img1 : start=2048,size=2048,type=83,bootable' "
 			    "'m.img2 : start=6144,size=8192,type=f' "
@@ -683,7 +651,7 @@ static void test_sfdisk(void **state)
 	vu_ptable_free(&t);
 
 	/* primaries only, slot 2 empty */
-	assert_int_equal(sh("truncate -s 4M p.img && printf '%%s\\n' "
+	assert_int_equal(ut_sh("truncate -s 4M p.img && printf '%%s\\n' "
 			    "'label: dos' 'p.img1 : start=2048,size=100,type=c' "
 			    "'p.img3 : start=4096,size=100,type=27' "
 			    "'p.img4 : start=6000,size=100,type=ef' "
@@ -701,8 +669,8 @@ static void test_mkfs(void **state)
 	struct vu_ptable t;
 	int ran = 0;
 
-	if (have("mkfs.fat")) {
-		assert_int_equal(sh("rm -f f12.img f32.img && "
+	if (ut_have("mkfs.fat")) {
+		assert_int_equal(ut_sh("rm -f f12.img f32.img && "
 				    "mkfs.fat -C f12.img 1024 >/dev/null && "
 				    "mkfs.fat -F 32 -C f32.img 40000 >/dev/null"),
 				 0);
@@ -712,8 +680,8 @@ static void test_mkfs(void **state)
 		assert_int_equal(t.type, VU_TABLE_NONE);
 		ran++;
 	}
-	if (have("mkntfs")) {
-		assert_int_equal(sh("truncate -s 4M n.img && "
+	if (ut_have("mkntfs")) {
+		assert_int_equal(ut_sh("truncate -s 4M n.img && "
 				    "mkntfs -q -F -Q n.img >/dev/null 2>&1"),
 				 0);
 		assert_int_equal(file_table("n.img", &t), 0);
