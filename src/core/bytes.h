@@ -61,4 +61,30 @@ static inline void vu_put_be32(void *p, uint32_t v)
 	b[3] = (uint8_t)v;
 }
 
+static inline void vu_put_le16(void *p, uint16_t v)
+{
+	uint8_t *b = p;
+	b[0] = (uint8_t)v;
+	b[1] = (uint8_t)(v >> 8);
+}
+
+static inline void vu_put_le64(void *p, uint64_t v)
+{
+	vu_put_le32(p, (uint32_t)v);
+	vu_put_le32((uint8_t *)p + 4, (uint32_t)(v >> 32));
+}
+
+static inline void vu_put_be16(void *p, uint16_t v)
+{
+	uint8_t *b = p;
+	b[0] = (uint8_t)(v >> 8);
+	b[1] = (uint8_t)v;
+}
+
+static inline void vu_put_be64(void *p, uint64_t v)
+{
+	vu_put_be32(p, (uint32_t)(v >> 32));
+	vu_put_be32((uint8_t *)p + 4, (uint32_t)v);
+}
+
 #endif

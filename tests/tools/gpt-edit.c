@@ -10,12 +10,6 @@
 #include "core/bytes.h"
 #include "core/crc.h"
 
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	vu_put_le32(p, (uint32_t)v);
-	vu_put_le32(p + 4, (uint32_t)(v >> 32));
-}
-
 static int fix(FILE *f, uint64_t hdr_lba, unsigned slot, uint64_t first,
 	       uint64_t last)
 {
@@ -37,8 +31,8 @@ static int fix(FILE *f, uint64_t hdr_lba, unsigned slot, uint64_t first,
 	if (fseeko(f, (off_t)(arr_lba * 512), SEEK_SET) ||
 	    fread(arr, sz, n, f) != n)
 		return fprintf(stderr, "cannot read entries\n"), -1;
-	put_le64(arr + (slot - 1) * sz + 32, first);
-	put_le64(arr + (slot - 1) * sz + 40, last);
+	vu_put_le64(arr + (slot - 1) * sz + 32, first);
+	vu_put_le64(arr + (slot - 1) * sz + 40, last);
 	vu_put_le32(h + 88, vu_crc32(0, arr, (size_t)n * sz));
 	vu_put_le32(h + 16, 0);
 	vu_put_le32(h + 16, vu_crc32(0, h, hsz));

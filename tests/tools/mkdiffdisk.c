@@ -93,30 +93,6 @@ static int fail(const char *fmt, ...)
 	return -1;
 }
 
-static void put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	vu_put_le32(p, (uint32_t)v);
-	vu_put_le32(p + 4, (uint32_t)(v >> 32));
-}
-
-static void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-	vu_put_be32(p, (uint32_t)(v >> 32));
-	vu_put_be32(p + 4, (uint32_t)v);
-}
-
 static uint64_t round_up(uint64_t v, uint64_t to)
 {
 	return (v + to - 1) / to * to;
@@ -256,9 +232,9 @@ static long utf16_encode(const char *s, bool big_endian, uint8_t *out,
 			if (n + 2 > out_size)
 				return fail("path too long: %s", s);
 			if (big_endian)
-				put_be16(out + n, units[i]);
+				vu_put_be16(out + n, units[i]);
 			else
-				put_le16(out + n, units[i]);
+				vu_put_le16(out + n, units[i]);
 			n += 2;
 		}
 	}
@@ -699,7 +675,7 @@ static void vhd_geometry(uint64_t size, uint8_t out[4])
 			cth = (uint32_t)(total / spt);
 		}
 	}
-	put_be16(out, (uint16_t)(cth / heads));
+	vu_put_be16(out, (uint16_t)(cth / heads));
 	out[2] = (uint8_t)heads;
 	out[3] = (uint8_t)spt;
 }
@@ -764,8 +740,8 @@ static int write_vhd(const struct opts *o, const struct parent *p, int fd)
 
 	/* dynamic disk header */
 	memcpy(dyn, "cxsparse", 8);
-	put_be64(dyn + 8, UINT64_MAX);
-	put_be64(dyn + 16, bat_off);
+	vu_put_be64(dyn + 8, UINT64_MAX);
+	vu_put_be64(dyn + 16, bat_off);
 	vu_put_be32(dyn + 24, 0x00010000);
 	vu_put_be32(dyn + 28, (uint32_t)nblocks);
 	vu_put_be32(dyn + 32, bs);
@@ -782,7 +758,7 @@ static int write_vhd(const struct opts *o, const struct parent *p, int fd)
 		memcpy(e, locs[i].code, 4);
 		vu_put_be32(e + 4, space / 512); /* in sectors, per the spec */
 		vu_put_be32(e + 8, locs[i].len);
-		put_be64(e + 16, next);
+		vu_put_be64(e + 16, next);
 		if (pwrite_full(fd, locs[i].data, locs[i].len, next, o->child))
 			goto out;
 		next += space;
@@ -818,7 +794,7 @@ static int write_vhd(const struct opts *o, const struct parent *p, int fd)
 	memcpy(footer, "conectix", 8);
 	vu_put_be32(footer + 8, 2);
 	vu_put_be32(footer + 12, 0x00010000);
-	put_be64(footer + 16, 512);
+	vu_put_be64(footer + 16, 512);
 	time_t now = time(NULL);
 
 	vu_put_be32(footer + 24,
@@ -827,13 +803,13 @@ static int write_vhd(const struct opts *o, const struct parent *p, int fd)
 	vu_put_be32(footer + 32, 0x00010000);
 	memcpy(footer + 36, "Wi2k", 4);
 	if (p->have_footer) {
-		put_be64(footer + 40, vu_be64(p->footer + 40));
+		vu_put_be64(footer + 40, vu_be64(p->footer + 40));
 		memcpy(footer + 56, p->footer + 56, 4);
 	} else {
-		put_be64(footer + 40, p->size);
+		vu_put_be64(footer + 40, p->size);
 		vhd_geometry(p->size, footer + 56);
 	}
-	put_be64(footer + 48, p->size);
+	vu_put_be64(footer + 48, p->size);
 	vu_put_be32(footer + 60, 4);
 	if (guid_random(uid))
 		goto out;
@@ -923,7 +899,7 @@ static long vhdx_locator(const struct opts *o, const struct parent *p,
 	}
 	memset(buf, 0, 20 + 12 * (size_t)n);
 	guid_disk(VHDX_LOCATOR_TYPE, buf);
-	put_le16(buf + 18, (uint16_t)n);
+	vu_put_le16(buf + 18, (uint16_t)n);
 	at = 20 + 12 * (size_t)n;
 	for (int i = 0; i < n; i++) {
 		uint8_t *e = buf + 20 + 12 * i;
@@ -932,7 +908,7 @@ static long vhdx_locator(const struct opts *o, const struct parent *p,
 		if (kl < 0)
 			goto err;
 		vu_put_le32(e, (uint32_t)at);
-		put_le16(e + 8, (uint16_t)kl);
+		vu_put_le16(e + 8, (uint16_t)kl);
 		at += (size_t)kl;
 		long vl = utf16_encode(values[i], false, buf + at, size - at);
 
@@ -943,7 +919,7 @@ static long vhdx_locator(const struct opts *o, const struct parent *p,
 			goto err;
 		}
 		vu_put_le32(e + 4, (uint32_t)at);
-		put_le16(e + 10, (uint16_t)vl);
+		vu_put_le16(e + 10, (uint16_t)vl);
 		at += (size_t)vl;
 	}
 	free(win32);
@@ -1004,7 +980,7 @@ static int write_vhdx(const struct opts *o, const struct parent *p, int fd)
 			sb_chunk = c;
 			sb_off = next;
 			next += MIB;
-			put_le64(bat + 8 * (c * (chunk + 1) + chunk),
+			vu_put_le64(bat + 8 * (c * (chunk + 1) + chunk),
 				 sb_off | SB_BLOCK_PRESENT);
 		}
 		uint8_t *bits = sb + (i % chunk) * slice;
@@ -1016,7 +992,7 @@ static int write_vhdx(const struct opts *o, const struct parent *p, int fd)
 					 PAYLOAD_BLOCK_FULLY_PRESENT :
 					 PAYLOAD_BLOCK_PARTIALLY_PRESENT;
 
-		put_le64(bat + 8 * (c * (chunk + 1) + i % chunk), next | state);
+		vu_put_le64(bat + 8 * (c * (chunk + 1) + i % chunk), next | state);
 		if (pwrite_full(fd, d.new_buf, bs, next, o->child))
 			goto out;
 		next += bs;
@@ -1034,7 +1010,7 @@ static int write_vhdx(const struct opts *o, const struct parent *p, int fd)
 	vu_put_le32(item + 4, 0x2); /* HasParent */
 	if (meta_add(&m, VHDX_FILE_PARAMETERS, META_REQUIRED, item, 8))
 		goto out;
-	put_le64(item, p->size);
+	vu_put_le64(item, p->size);
 	if (meta_add(&m, VHDX_VIRTUAL_DISK_SIZE,
 		     META_VIRTUAL_DISK | META_REQUIRED, item, 8))
 		goto out;
@@ -1066,7 +1042,7 @@ static int write_vhdx(const struct opts *o, const struct parent *p, int fd)
 		m.count++;
 	}
 	memcpy(buf, "metadata", 8);
-	put_le16(buf + 10, (uint16_t)m.count);
+	vu_put_le16(buf + 10, (uint16_t)m.count);
 	if (pwrite_full(fd, buf, VHDX_META_LEN, VHDX_META_OFF, o->child))
 		goto out;
 
@@ -1089,13 +1065,13 @@ static int write_vhdx(const struct opts *o, const struct parent *p, int fd)
 	for (int i = 0; i < 2; i++) {
 		memset(buf, 0, 4096);
 		memcpy(buf, "head", 4);
-		put_le64(buf + 8, (uint64_t)i + 1);
+		vu_put_le64(buf + 8, (uint64_t)i + 1);
 		memcpy(buf + 16, file_write, 16);
 		memcpy(buf + 32, data_write, 16);
-		put_le16(buf + 64, 0);
-		put_le16(buf + 66, 1);
+		vu_put_le16(buf + 64, 0);
+		vu_put_le16(buf + 66, 1);
 		vu_put_le32(buf + 68, VHDX_LOG_LEN);
-		put_le64(buf + 72, VHDX_LOG_OFF);
+		vu_put_le64(buf + 72, VHDX_LOG_OFF);
 		vu_put_le32(buf + 4, vu_crc32c(0, buf, 4096));
 		if (pwrite_full(fd, buf, 4096, (uint64_t)(i + 1) * 65536,
 				o->child))
@@ -1107,11 +1083,11 @@ static int write_vhdx(const struct opts *o, const struct parent *p, int fd)
 	memcpy(buf, "regi", 4);
 	vu_put_le32(buf + 8, 2);
 	guid_disk(VHDX_BAT_REGION, buf + 16);
-	put_le64(buf + 32, VHDX_BAT_OFF);
+	vu_put_le64(buf + 32, VHDX_BAT_OFF);
 	vu_put_le32(buf + 40, (uint32_t)bat_len);
 	vu_put_le32(buf + 44, 1);
 	guid_disk(VHDX_METADATA_REGION, buf + 48);
-	put_le64(buf + 64, VHDX_META_OFF);
+	vu_put_le64(buf + 64, VHDX_META_OFF);
 	vu_put_le32(buf + 72, VHDX_META_LEN);
 	vu_put_le32(buf + 76, 1);
 	vu_put_le32(buf + 4, vu_crc32c(0, buf, 65536));

@@ -35,12 +35,6 @@ static const char *const DISK_GUID = "01234567-89ab-cdef-0011-223344556677";
 
 /* ---- builder ---- */
 
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	vu_put_le32(p, (uint32_t)v);
-	vu_put_le32(p + 4, (uint32_t)(v >> 32));
-}
-
 static void put_guid(uint8_t *p, const char *s)
 {
 	assert_int_equal(vu_guid_parse(s, p), 0);
@@ -92,12 +86,12 @@ static void write_header(uint8_t *d, const struct geo *g, uint64_t my,
 	memcpy(h, "EFI PART", 8);
 	vu_put_le32(h + 8, 0x00010000);
 	vu_put_le32(h + 12, 92);
-	put_le64(h + 24, my);
-	put_le64(h + 32, alt);
-	put_le64(h + 40, g->first_usable);
-	put_le64(h + 48, g->last_usable);
+	vu_put_le64(h + 24, my);
+	vu_put_le64(h + 32, alt);
+	vu_put_le64(h + 40, g->first_usable);
+	vu_put_le64(h + 48, g->last_usable);
 	put_guid(h + 56, DISK_GUID);
-	put_le64(h + 72, elba);
+	vu_put_le64(h + 72, elba);
 	vu_put_le32(h + 80, NUM_ENTRIES);
 	vu_put_le32(h + 84, ENTRY_SIZE);
 	rehash(d, g->ss, my);
@@ -121,9 +115,9 @@ static void put_entry(uint8_t *arr, unsigned slot, const char *type,
 	snprintf(guid, sizeof(guid), "00000000-0000-0000-0000-0000000000%02x",
 		 slot);
 	put_guid(e + 16, guid);
-	put_le64(e + 32, first);
-	put_le64(e + 40, last);
-	put_le64(e + 48, attrs);
+	vu_put_le64(e + 32, first);
+	vu_put_le64(e + 40, last);
+	vu_put_le64(e + 48, attrs);
 	for (unsigned i = 0; i < 36; i++) {
 		uint16_t u = name ? name[i] : 0x20ac;
 
@@ -227,7 +221,7 @@ static void m_pri_hsize_sector(uint8_t *d, const struct geo *g)
 
 static void m_pri_my_lba(uint8_t *d, const struct geo *g)
 {
-	put_le64(primary(d, g) + 24, 5);
+	vu_put_le64(primary(d, g) + 24, 5);
 	rehash_header(d, g->ss, 1);
 }
 
@@ -245,13 +239,13 @@ static void m_pri_nentries(uint8_t *d, const struct geo *g)
 
 static void m_pri_elba(uint8_t *d, const struct geo *g)
 {
-	put_le64(primary(d, g) + 72, g->lbas - 2);
+	vu_put_le64(primary(d, g) + 72, g->lbas - 2);
 	rehash_header(d, g->ss, 1);
 }
 
 static void m_pri_usable(uint8_t *d, const struct geo *g)
 {
-	put_le64(primary(d, g) + 40, g->last_usable + 1);
+	vu_put_le64(primary(d, g) + 40, g->last_usable + 1);
 	rehash_header(d, g->ss, 1);
 }
 
@@ -291,8 +285,8 @@ static void m_mbr_and_stale_backup(uint8_t *d, const struct geo *g)
 static void set_both(uint8_t *d, const struct geo *g, unsigned slot,
 		     unsigned field, uint64_t v)
 {
-	put_le64(d + 2 * g->ss + (slot - 1) * ENTRY_SIZE + field, v);
-	put_le64(d + g->backup_array * g->ss + (slot - 1) * ENTRY_SIZE + field,
+	vu_put_le64(d + 2 * g->ss + (slot - 1) * ENTRY_SIZE + field, v);
+	vu_put_le64(d + g->backup_array * g->ss + (slot - 1) * ENTRY_SIZE + field,
 		 v);
 	rehash(d, g->ss, 1);
 	rehash(d, g->ss, g->lbas - 1);

@@ -37,30 +37,6 @@ static uint32_t crc_raw(uint32_t poly, uint32_t crc, const uint8_t *p,
 
 /* ---- little builders ---- */
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	vu_put_le32(p, (uint32_t)v);
-	vu_put_le32(p + 4, (uint32_t)(v >> 32));
-}
-
-static void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-	vu_put_be32(p, (uint32_t)(v >> 32));
-	vu_put_be32(p + 4, (uint32_t)v);
-}
-
 static const uint8_t uuid_bytes[16] = {
 	0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0,
 	0x0f, 0xed, 0xcb, 0xa9, 0x87, 0x65, 0x43, 0x21,
@@ -88,7 +64,7 @@ static struct img img_new(size_t len)
 static void luks_common(uint8_t *b, uint16_t version, const char *uuid)
 {
 	memcpy(b, "LUKS\xba\xbe", 6);
-	put_be16(b + 6, version);
+	vu_put_be16(b + 6, version);
 	memcpy(b + 168, uuid, strlen(uuid));
 }
 
@@ -111,9 +87,9 @@ static struct img mk_luks2(int variant)
 
 	if (variant == 3) {
 		memcpy(m.b + 0x4000, "SKUL\xba\xbe\x00\x02", 8);
-		put_be64(m.b + 0x4000 + 256, 0x8000);
+		vu_put_be64(m.b + 0x4000 + 256, 0x8000);
 		memcpy(m.b + 0x8000, "SKUL\xba\xbe\x00\x02", 8);
-		put_be64(m.b + 0x8000 + 256, 0x8000);
+		vu_put_be64(m.b + 0x8000 + 256, 0x8000);
 		memcpy(m.b + 0x8000 + 24, "second", 6);
 		memcpy(m.b + 0x8000 + 168, "11111111-2222-3333-4444-55555555555b",
 		       36);
@@ -122,10 +98,10 @@ static struct img mk_luks2(int variant)
 
 	luks_common(m.b, variant == 2 ? 3 : 2,
 		    "11111111-2222-3333-4444-55555555555a");
-	put_be64(m.b + 8, 16384);
+	vu_put_be64(m.b + 8, 16384);
 	memcpy(m.b + 24, "my label  ", 10);
 	if (variant == 1)
-		put_be64(m.b + 256, 0x4000);
+		vu_put_be64(m.b + 256, 0x4000);
 	return m;
 }
 
@@ -136,7 +112,7 @@ static struct img mk_bde(int variant)
 
 	memcpy(m.b, variant ? "\xeb\x58\x90" : "\xeb\x52\x90", 3);
 	memcpy(m.b + 3, "-FVE-FS-", 8);
-	put16(m.b + 11, 512);
+	vu_put_le16(m.b + 11, 512);
 	if (variant)
 		memcpy(m.b + 160, bde_guid, 16);
 	m.b[510] = 0x55;
@@ -151,7 +127,7 @@ static void fat_dirent(uint8_t *e, const char *name11, uint8_t attr,
 {
 	memcpy(e, name11, 11);
 	e[11] = attr;
-	put16(e + 26, cluster);
+	vu_put_le16(e + 26, cluster);
 }
 
 /* FAT12 (variant 0), FAT16 (1), FAT12 without a root label (2): a root
@@ -166,14 +142,14 @@ static struct img mk_fat1x(int variant)
 	uint8_t *b = m.b, *d = m.b + root;
 
 	memcpy(b, "\xeb\x3c\x90mkfs.fat", 11);
-	put16(b + 0x0b, 512);
+	vu_put_le16(b + 0x0b, 512);
 	b[0x0d] = 4;
-	put16(b + 0x0e, 1);
+	vu_put_le16(b + 0x0e, 1);
 	b[0x10] = 2;
-	put16(b + 0x11, 512);
-	put16(b + 0x13, fat16 ? 0 : 16384);
+	vu_put_le16(b + 0x11, 512);
+	vu_put_le16(b + 0x13, fat16 ? 0 : 16384);
 	b[0x15] = 0xf8;
-	put16(b + 0x16, fatlen);
+	vu_put_le16(b + 0x16, fatlen);
 	vu_put_le32(b + 0x20, fat16 ? 65536 : 0);
 	b[0x26] = 0x29;
 	vu_put_le32(b + 0x27, 0x9abcdef0);
@@ -201,15 +177,15 @@ static struct img mk_fat32(int variant)
 
 	memcpy(b, "\xeb\x58\x90", 3);
 	memcpy(b + 3, variant == 1 || variant == 2 ? "MSWIN4.1" : "mkfs.fat", 8);
-	put16(b + 0x0b, 512);
+	vu_put_le16(b + 0x0b, 512);
 	b[0x0d] = 1;
-	put16(b + 0x0e, 32);
+	vu_put_le16(b + 0x0e, 32);
 	b[0x10] = 2;
 	b[0x15] = 0xf8;
 	vu_put_le32(b + 0x20, 100);
 	vu_put_le32(b + 0x24, 8);
 	vu_put_le32(b + 0x2c, 2);
-	put16(b + 0x30, 1);
+	vu_put_le16(b + 0x30, 1);
 	b[0x42] = 0x29;
 	vu_put_le32(b + 0x43, 0x0badcafe);
 	memcpy(b + 0x47, "BOOT32     ", 11);
@@ -239,11 +215,11 @@ static struct img mk_lvm(int variant)
 	uint8_t *s = m.b + 512;
 
 	memcpy(s, "LABELONE", 8);
-	put64(s + 8, variant == 2 ? 0 : 1);
+	vu_put_le64(s + 8, variant == 2 ? 0 : 1);
 	vu_put_le32(s + 20, 32);
 	memcpy(s + 24, "LVM2 001", 8);
 	memcpy(s + 32, "AbCdEf0123456789ghijklmnopqrstuv", 32);
-	put64(s + 64, 8192);
+	vu_put_le64(s + 64, 8192);
 	vu_put_le32(s + 16, crc_raw(POLY_CRC32, 0xf597a6cfu, s + 20, 512 - 20));
 	if (variant == 1)
 		s[100] ^= 1;
@@ -268,15 +244,15 @@ static struct img mk_ntfs(int variant)
 	uint32_t aoff;
 
 	memcpy(b, "\xeb\x52\x90NTFS    ", 11);
-	put16(b + 0x0b, 512);
+	vu_put_le16(b + 0x0b, 512);
 	b[0x0d] = 8;
 	b[0x15] = 0xf8;
-	put64(b + 0x28, (NTFS_MFT + 4 * NTFS_REC) / 512);
-	put64(b + 0x30, 4);
-	put64(b + 0x38, 2);
+	vu_put_le64(b + 0x28, (NTFS_MFT + 4 * NTFS_REC) / 512);
+	vu_put_le64(b + 0x30, 4);
+	vu_put_le64(b + 0x38, 2);
 	b[0x40] = 0xf6; /* 2^10 */
 	b[0x44] = 1;
-	put64(b + 0x48, 0x32658ae00c950602ull);
+	vu_put_le64(b + 0x48, 0x32658ae00c950602ull);
 	b[510] = 0x55;
 	b[511] = 0xaa;
 	if (variant == 2)
@@ -284,9 +260,9 @@ static struct img mk_ntfs(int variant)
 	memcpy(b + NTFS_MFT, "FILE", 4);
 	r = b + NTFS_MFT + 3 * NTFS_REC;
 	memcpy(r, variant == 3 ? "BAAD" : "FILE", 4);
-	put16(r + 4, 0x30);
-	put16(r + 6, 3);
-	put16(r + 0x14, 0x38);
+	vu_put_le16(r + 4, 0x30);
+	vu_put_le16(r + 6, 3);
+	vu_put_le16(r + 0x14, 0x38);
 	vu_put_le32(r + 0x1c, NTFS_REC);
 	/* $STANDARD_INFORMATION sized so the name's 4th char sits at 510 */
 	aoff = 0x38;
@@ -294,24 +270,24 @@ static struct img mk_ntfs(int variant)
 	vu_put_le32(a, 0x10);
 	vu_put_le32(a + 4, variant == 4 ? 0 : 510 - 6 - 0x18 - aoff);
 	vu_put_le32(a + 16, 510 - 6 - 0x18 - aoff - 0x18);
-	put16(a + 20, 0x18);
+	vu_put_le16(a + 20, 0x18);
 	aoff += 510 - 6 - 0x18 - aoff;
 	a = r + aoff;
 	vu_put_le32(a, 0x60);
 	vu_put_le32(a + 4, 0x18 + 24);
 	vu_put_le32(a + 16, sizeof(name));
-	put16(a + 20, 0x18);
+	vu_put_le16(a + 20, 0x18);
 	for (size_t i = 0; i < sizeof(name) / 2; i++)
-		put16(a + 0x18 + 2 * i, name[i]);
+		vu_put_le16(a + 0x18 + 2 * i, name[i]);
 	aoff += 0x18 + 24;
 	vu_put_le32(r + aoff, 0xffffffff);
 	vu_put_le32(r + 0x18, aoff + 8);
 	/* update sequence: number 7, saved words at 0x32 and 0x34 */
-	put16(r + 0x30, 7);
+	vu_put_le16(r + 0x30, 7);
 	memcpy(r + 0x32, r + 510, 2);
 	memcpy(r + 0x34, r + 1022, 2);
-	put16(r + 510, 7);
-	put16(r + 1022, variant == 1 ? 8 : 7);
+	vu_put_le16(r + 510, 7);
+	vu_put_le16(r + 1022, variant == 1 ? 8 : 7);
 	return m;
 }
 
@@ -337,7 +313,7 @@ static struct img mk_ext(int variant)
 	if (variant == 6)
 		incompat |= 0x4;
 	vu_put_le32(sb + 0x04, 2048);
-	put16(sb + 0x38, 0xef53);
+	vu_put_le16(sb + 0x38, 0xef53);
 	vu_put_le32(sb + 0x5c, compat);
 	vu_put_le32(sb + 0x60, incompat);
 	vu_put_le32(sb + 0x64, ro);
@@ -360,15 +336,15 @@ static struct img mk_xfs(int variant)
 
 	memcpy(sb, "XFSB", 4);
 	vu_put_be32(sb + 4, 4096);
-	put_be64(sb + 8, 1000);
+	vu_put_be64(sb + 8, 1000);
 	memcpy(sb + 32, uuid_bytes, 16);
 	vu_put_be32(sb + 80, 1);
 	vu_put_be32(sb + 84, 250);
 	vu_put_be32(sb + 88, 4);
-	put_be16(sb + 100, variant == 2 ? 0xb4a4 : 0xb4a5);
-	put_be16(sb + 102, 512);
-	put_be16(sb + 104, 512);
-	put_be16(sb + 106, 8);
+	vu_put_be16(sb + 100, variant == 2 ? 0xb4a4 : 0xb4a5);
+	vu_put_be16(sb + 102, 512);
+	vu_put_be16(sb + 104, 512);
+	vu_put_be16(sb + 106, 8);
 	memcpy(sb + 108, "xfslab", 6);
 	sb[120] = 12;
 	sb[121] = 9;
