@@ -3,7 +3,7 @@
 # refusal to overwrite files and the image, stdout output.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/disks.sh"
-need sgdisk partx mkfs.ext4
+need sgdisk partx mkfs.ext4 jq
 cd "$work"
 
 "$VHDUNLOCK" --help > out && grep -q "^Usage: vhdunlock" out && grep -q export out &&
@@ -43,4 +43,17 @@ sum=$(sha256sum d.raw)
 	ok "unknown volume: $(cat err)" || fail "unknown volume: $(cat err)"
 "$VHDUNLOCK" info d.raw > out && grep -q "^p3 .* ext4 " out && ok "info table" ||
 	fail "info text: $(cat out)"
+# A BitLocker boot sector ends in 55 AA too: Windows-made BitLocker volumes
+# (../shared/testdata) are bare volumes, not MBR disks.
+tarball="$top_srcdir/../shared/testdata/bitlocker-windows.tar.xz"
+[ -f "$tarball" ] || { fail "$tarball is missing"; finish; }
+mkdir bitlk && tar -C bitlk -xJf "$tarball"
+n=0
+for img in $(find bitlk -name '*.img' | sort); do
+	n=$((n + 1))
+	got=$("$VHDUNLOCK" info --json "$img" | jq -r '.partition_table.type + " " + (.volumes | map(.id + ":" + .kind) | join(","))')
+	[ "$got" = "none disk:bitlocker" ] && ok "$(basename "$img"): $got" ||
+		fail "$(basename "$img"): $got"
+done
+[ "$n" -ge 8 ] || fail "only $n BitLocker images in $tarball"
 finish
