@@ -1,6 +1,6 @@
 /* Containers: the disk inside an image file.  Raw images pass through;
  * a fixed VHD is a window of its file; dynamic and differencing VHD and
- * every VHDX go through libvhdi.  Detection is by content, never by the
+ * every VHDX go through our own readers.  Detection is by content, never by the
  * file name: Azure exports fixed VHDs that look raw to careless readers. */
 #ifndef VU_CONTAINER_H
 #define VU_CONTAINER_H
@@ -27,6 +27,8 @@ struct vu_image_info {
 	uint8_t identifier[16];	 /* VHD unique id / VHDX data write GUID */
 	uint8_t parent_id[16];	 /* differencing: the parent it expects */
 	int log_not_empty;	 /* VHDX: the log holds unreplayed writes */
+	uint32_t sector_size;	 /* logical */
+	uint32_t physical_sector_size;
 };
 
 struct vu_container_info {

@@ -75,7 +75,7 @@ static int read_locators(struct vu_blk *file, const uint8_t *dyn,
 	char name[1024];
 
 	for (size_t o = 0; o < 2; o++) {
-		for (int i = 0; i < 8 && n < 8; i++) {
+		for (int i = 0; i < 8 && n < VHD_MAX_PARENT_PATHS - 2; i++) {
 			const uint8_t *e = dyn + VHD_D_LOCATORS + i * VHD_LOC_SIZE;
 			uint32_t len = vu_be32(e + VHD_LOC_DATA_LEN);
 			uint64_t off = vu_be64(e + VHD_LOC_DATA_OFFSET);
@@ -223,12 +223,12 @@ int vhd_check(struct vu_blk *file, struct vhd_meta *meta)
 		uint64_t entries = vu_be32(dyn + VHD_D_MAX_ENTRIES);
 		uint64_t bat = vu_be64(dyn + VHD_D_TABLE_OFFSET);
 
-		if (bs < 512 || (bs & (bs - 1)))
+		if (bs < 512 || bs > VHD_MAX_BLOCK_SIZE || (bs & (bs - 1)))
 			return vu_blk_fail(file, -EUCLEAN,
 					   "vhd: dynamic header at offset %"
 					   PRIu64 ": block size %" PRIu32
-					   " is not a power of two >= 512",
-					   data_off, bs);
+					   ", expected a power of two from 512 "
+					   "to 256 MiB", data_off, bs);
 		if (entries * bs < meta->current_size)
 			return vu_blk_fail(file, -EUCLEAN,
 					   "vhd: block table of %" PRIu64
@@ -244,6 +244,10 @@ int vhd_check(struct vu_blk *file, struct vhd_meta *meta)
 		r = check_blocks(file, bat, entries, bs, at);
 		if (r < 0)
 			return r;
+		meta->block_size = bs;
+		meta->max_entries = (uint32_t)entries;
+		meta->bat_offset = bat;
+		meta->footer_at = at;
 	}
 	if (meta->disk_type == VHD_TYPE_DIFFERENCING) {
 		memcpy(meta->parent_id, dyn + VHD_D_PARENT_ID, 16);

@@ -31,6 +31,8 @@
 #define VHD_D_TABLE_OFFSET 16	/* be64: block allocation table */
 #define VHD_D_MAX_ENTRIES 28	/* be32 */
 #define VHD_D_BLOCK_SIZE 32	/* be32 */
+#define VHD_MAX_BLOCK_SIZE (256u << 20) /* larger is taken as damage */
+#define VHD_BAT_UNUSED 0xffffffffu	/* block not allocated */
 #define VHD_D_CHECKSUM 36	/* be32 */
 #define VHD_D_PARENT_ID 40	/* 16 bytes: parent's footer unique id */
 #define VHD_D_PARENT_NAME 64	/* 512 bytes UTF-16BE */
@@ -72,7 +74,6 @@
 #define VHDX_RE_REQUIRED 28	/* le32 bit 0 */
 #define VHDX_REGION_MAX 2047
 
-#endif
 
 /* VHDX metadata region (MS-VHDX 2.6) and block allocation table (2.5). */
 #define VHDX_BAT_GUID "2dc27766-f623-4200-9d64-115e9bfd4a08"
@@ -88,5 +89,43 @@
 #define VHDX_LOGICAL_SECTOR_GUID "8141bf1d-a96f-4709-ba47-f233a8faab5f"
 #define VHDX_BAT_STATE(e) ((e) & 7)
 #define VHDX_BAT_OFFSET(e) ((e) & ~(uint64_t)0xfffff)
+#define VHDX_ME_ITEM_ID 0	/* GUID */
+#define VHDX_ME_FLAGS 24	/* le32 */
+#define VHDX_ME_IS_REQUIRED 4u	/* flag bit 2 */
+#define VHDX_M_TABLE_SIZE (64 * 1024) /* items start after the table */
+#define VHDX_M_MAX_ITEM (1024 * 1024)
+#define VHDX_PHYSICAL_SECTOR_GUID "cda348c7-445d-4471-9cc9-e9885251c556"
+#define VHDX_PAGE83_GUID "beca12ab-b2e6-4523-93ef-c309e000c746"
+#define VHDX_PARENT_LOCATOR_GUID "a8d35f2d-b30b-454d-abf7-d3d84834ab0c"
+/* File Parameters: le32 block size, le32 flags */
+#define VHDX_FP_LEAVE_ALLOCATED 1u
+#define VHDX_FP_HAS_PARENT 2u
+#define VHDX_MAX_DISK_SIZE (64ull << 40) /* 64 TiB */
+#define VHDX_MIN_BLOCK_SIZE (1u << 20)
+#define VHDX_MAX_BLOCK_SIZE (256u << 20)
+
+/* Parent locator (2.6.2.6): type GUID, le16 reserved, le16 entry count,
+ * then 12-byte entries (le32 key offset, le32 value offset, le16 key
+ * length, le16 value length); offsets from the locator's start, strings
+ * UTF-16LE without terminator. */
+#define VHDX_LOCATOR_TYPE_GUID "b04aefb7-d19e-4a81-b789-25b8e9445913"
+#define VHDX_PL_COUNT 18
+#define VHDX_PL_ENTRIES 20
+#define VHDX_PLE_SIZE 12
+
+/* BAT entry (2.5.1): state in bits 0-2, file offset in MiB from bit 20.
+ * Every chunk_ratio payload entries are followed by one sector bitmap
+ * entry; chunk_ratio = 2^23 * logical sector size / block size. */
+#define VHDX_SECTORS_PER_CHUNK (1ull << 23)
+#define VHDX_SB_BLOCK_SIZE (1024 * 1024)
+#define VHDX_PAYLOAD_NOT_PRESENT 0
+#define VHDX_PAYLOAD_UNDEFINED 1
+#define VHDX_PAYLOAD_ZERO 2
+#define VHDX_PAYLOAD_UNMAPPED 3
+#define VHDX_PAYLOAD_UNMAPPED_V095 5 /* the 0.95 draft's value */
 #define VHDX_PAYLOAD_FULLY_PRESENT 6
 #define VHDX_PAYLOAD_PARTIALLY_PRESENT 7
+#define VHDX_SB_NOT_PRESENT 0
+#define VHDX_SB_PRESENT 6
+
+#endif

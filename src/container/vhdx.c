@@ -1,3 +1,7 @@
+/* VHDX checks ([MS-VHDX] 2.1-2.3): the file identifier, the current
+ * header (both copies, highest sequence number wins), the region table
+ * (first intact copy) and, through vhdx_parse_metadata(), the metadata
+ * items.  The block table is checked when the reader loads it. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,110 +146,6 @@ static const uint8_t *find_region(const uint8_t *table, const char *guid_text)
 	return NULL;
 }
 
-/* The block size from the File Parameters metadata item. */
-static int read_block_size(struct vu_blk *file, const uint8_t *region,
-			   uint32_t *block_size)
-{
-	uint64_t off = vu_le64(region + VHDX_RE_OFFSET);
-	uint32_t len = vu_le32(region + VHDX_RE_LENGTH), count;
-	uint8_t table[64 * 1024], g[16];
-	int r;
-
-	if (len < sizeof(table))
-		return vu_blk_fail(file, -EUCLEAN, "vhdx: metadata region at "
-				   "offset %" PRIu64 " is %" PRIu32 " bytes, "
-				   "expected at least 64 KiB", off, len);
-	r = vu_blk_read(file, table, sizeof(table), off);
-	if (r < 0)
-		return r;
-	if (memcmp(table, VHDX_M_SIGNATURE, 8))
-		return vu_blk_fail(file, -EUCLEAN, "vhdx: metadata table at "
-				   "offset %" PRIu64 ": no \"metadata\" "
-				   "signature", off);
-	count = vu_le16(table + VHDX_M_COUNT);
-	if (count > 2047)
-		return vu_blk_fail(file, -EUCLEAN, "vhdx: metadata table at "
-				   "offset %" PRIu64 ": %" PRIu32 " entries, at "
-				   "most 2047 allowed", off, count);
-	vu_guid_parse(VHDX_FILE_PARAMS_GUID, g);
-	for (uint32_t i = 0; i < count; i++) {
-		const uint8_t *e = table + VHDX_M_ENTRIES + i * VHDX_ME_SIZE;
-		uint32_t ioff = vu_le32(e + VHDX_ME_OFFSET);
-		uint8_t item[4];
-
-		if (memcmp(e, g, 16))
-			continue;
-		if (ioff > len - 8 || vu_le32(e + VHDX_ME_LENGTH) < 8)
-			return vu_blk_fail(file, -EUCLEAN, "vhdx: file "
-					   "parameters item at offset %" PRIu32
-					   " lies outside the metadata region",
-					   ioff);
-		r = vu_blk_read(file, item, 4, off + ioff);
-		if (r < 0)
-			return r;
-		*block_size = vu_le32(item);
-		if (*block_size < (1u << 20) || *block_size > (256u << 20) ||
-		    (*block_size & (*block_size - 1)))
-			return vu_blk_fail(file, -EUCLEAN, "vhdx: block size %"
-					   PRIu32 ", expected a power of two "
-					   "from 1 MiB to 256 MiB",
-					   *block_size);
-		return 0;
-	}
-	return vu_blk_fail(file, -EUCLEAN, "vhdx: metadata table at offset %"
-			   PRIu64 " has no file parameters item", off);
-}
-
-/* Every block the BAT says is present must lie inside the file: a VHDX
- * cut short (an interrupted download) is told apart from a read error. */
-static int check_blocks(struct vu_blk *file, const uint8_t *table)
-{
-	const uint8_t *bat = find_region(table, VHDX_BAT_GUID);
-	const uint8_t *meta = find_region(table, VHDX_METADATA_GUID);
-	uint32_t block_size = 0, len;
-	uint64_t off, n;
-	uint8_t *entries;
-	int r;
-
-	if (!bat || !meta)
-		return vu_blk_fail(file, -EUCLEAN, "vhdx: region table lacks "
-				   "the %s region", bat ? "metadata" : "BAT");
-	r = read_block_size(file, meta, &block_size);
-	if (r < 0)
-		return r;
-	off = vu_le64(bat + VHDX_RE_OFFSET);
-	len = vu_le32(bat + VHDX_RE_LENGTH);
-	entries = malloc(len ? len : 1);
-	if (!entries)
-		return vu_fail(-ENOMEM, "out of memory");
-	r = vu_blk_read(file, entries, len, off);
-	n = len / 8;
-	for (uint64_t i = 0; r == 0 && i < n; i++) {
-		uint64_t e = vu_le64(entries + i * 8);
-		uint64_t at = VHDX_BAT_OFFSET(e);
-		unsigned state = VHDX_BAT_STATE(e);
-
-		/* payload and sector-bitmap entries share the table;
-		 * a present sector bitmap block is 1 MiB */
-		uint64_t size = state == VHDX_PAYLOAD_FULLY_PRESENT ||
-						state == VHDX_PAYLOAD_PARTIALLY_PRESENT
-					? block_size
-					: 1u << 20;
-		if (state != VHDX_PAYLOAD_FULLY_PRESENT &&
-		    state != VHDX_PAYLOAD_PARTIALLY_PRESENT)
-			continue;
-		if (at > file->size || size > file->size - at)
-			r = vu_blk_fail(file, -EUCLEAN,
-					"vhdx: block table entry %" PRIu64
-					" points at %" PRIu64 " bytes at offset %"
-					PRIu64 ", past the end of the file (%"
-					PRIu64 " bytes): the file is truncated",
-					i, size, at, file->size);
-	}
-	free(entries);
-	return r;
-}
-
 int vhdx_check(struct vu_blk *file, struct vhdx_meta *meta)
 {
 	static const uint64_t hoff[2] = { VHDX_HEADER1_OFFSET,
@@ -295,6 +195,7 @@ int vhdx_check(struct vu_blk *file, struct vhdx_meta *meta)
 	memcpy(meta->data_write_guid, best + VHDX_H_DATA_WRITE_GUID, 16);
 	meta->log_not_empty = !vu_guid_is_zero(best + VHDX_H_LOG_GUID);
 
+	/* The region tables: use the first intact copy. */
 	for (int i = 0; i < 2; i++) {
 		r = check_region_table(file, roff[i],
 				       buf + 2 * VHDX_HEADER_SIZE, why[i],
@@ -309,32 +210,40 @@ int vhdx_check(struct vu_blk *file, struct vhdx_meta *meta)
 				why[0], why[1]);
 		goto out;
 	}
-	if (valid[0] || valid[1]) {
-		r = check_region_table(file, roff[valid[0] ? 0 : 1],
+	if (!valid[0] || !valid[1])
+		vu_log(VU_LOG_WARN, "%s: vhdx: %s; using the other copy",
+		       file->desc, why[valid[0] ? 1 : 0]);
+	if (valid[0]) {
+		/* the buffer holds the last table read: reread the first */
+		r = check_region_table(file, roff[0],
 				       buf + 2 * VHDX_HEADER_SIZE, why[0],
 				       sizeof(why[0]));
 		if (r < 0)
 			goto out;
-		r = check_blocks(file, buf + 2 * VHDX_HEADER_SIZE);
-		if (r < 0)
-			goto out;
 	}
-	if (!valid[0] || !valid[1]) {
-		/* libvhdi reads only the first copy, so a damaged first copy
-		 * cannot be worked around here. */
-		int bad = valid[0] ? 1 : 0;
-		if (bad == 0) {
-			r = vu_blk_fail(file, -EUCLEAN, "vhdx: %s (the copy "
-					"at offset %d is intact, but the "
-					"reader needs the first)", why[0],
-					VHDX_REGION2_OFFSET);
+	{
+		const uint8_t *t = buf + 2 * VHDX_HEADER_SIZE;
+		const uint8_t *bat = find_region(t, VHDX_BAT_GUID);
+		const uint8_t *md = find_region(t, VHDX_METADATA_GUID);
+
+		if (!bat || !md) {
+			r = vu_blk_fail(file, -EUCLEAN, "vhdx: region table "
+					"lacks the %s region",
+					bat ? "metadata" : "BAT");
 			goto out;
 		}
-		vu_log(VU_LOG_WARN, "%s: vhdx: %s; the first copy is intact",
-		       file->desc, why[1]);
+		meta->bat_offset = vu_le64(bat + VHDX_RE_OFFSET);
+		meta->bat_length = vu_le32(bat + VHDX_RE_LENGTH);
+		meta->meta_offset = vu_le64(md + VHDX_RE_OFFSET);
+		meta->meta_length = vu_le32(md + VHDX_RE_LENGTH);
 	}
+	r = vhdx_parse_metadata(file, meta);
+	if (r < 0)
+		goto out;
 	r = 0;
 out:
+	if (r < 0)
+		vhdx_meta_free(meta);
 	free(buf);
 	return r;
 }

@@ -1,0 +1,577 @@
+/* The disk of a VHDX ([MS-VHDX] v20160714): its metadata items, its parent
+ * locator and its block allocation table.
+ *
+ * BAT entries come in chunks: chunk_ratio payload entries, then one sector
+ * bitmap entry for the chunk (2.5).  Payload states (2.5.1.1):
+ *   NOT_PRESENT, UNDEFINED  dynamic: zeros; differencing: the parent
+ *   ZERO, UNMAPPED           zeros
+ *   FULLY_PRESENT            this file
+ *   PARTIALLY_PRESENT        differencing only: per sector, by the chunk's
+ *                            1 MiB sector bitmap block (bit s%8 of byte s/8,
+ *                            2.5), set: this file, clear: the parent
+ * A partially present block in a chunk without a sector bitmap block is
+ * damage (2.5.1.2), found when the table is loaded.  The table never
+ * changes after open, so any number of threads may read at once. */
+#include "container/vhd.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "container/vhd_format.h"
+#include "core/bytes.h"
+#include "core/guid.h"
+
+/* ---- metadata (2.6) ---- */
+
+enum item { IT_FILE_PARAMS, IT_DISK_SIZE, IT_PAGE83, IT_LOGICAL,
+	    IT_PHYSICAL, IT_LOCATOR, IT_COUNT };
+
+static const struct {
+	const char *guid, *name;
+	uint32_t min_len;
+} items[IT_COUNT] = {
+	[IT_FILE_PARAMS] = { VHDX_FILE_PARAMS_GUID, "file parameters", 8 },
+	[IT_DISK_SIZE] = { VHDX_DISK_SIZE_GUID, "virtual disk size", 8 },
+	[IT_PAGE83] = { VHDX_PAGE83_GUID, "page 83 data", 16 },
+	[IT_LOGICAL] = { VHDX_LOGICAL_SECTOR_GUID, "logical sector size", 4 },
+	[IT_PHYSICAL] = { VHDX_PHYSICAL_SECTOR_GUID, "physical sector size",
+			  4 },
+	[IT_LOCATOR] = { VHDX_PARENT_LOCATOR_GUID, "parent locator", 20 },
+};
+
+struct item_ref {
+	int found;
+	uint32_t off, len;	/* from the region start */
+};
+
+static int locator_value(struct vu_blk *file, const uint8_t *loc,
+			 uint32_t loc_len, uint64_t at, uint32_t voff,
+			 uint16_t vlen, char *out, size_t out_size)
+{
+	if (voff > loc_len || vlen > loc_len - voff || vlen % 2)
+		return vu_blk_fail(file, -EUCLEAN, "vhdx: parent locator at "
+				   "offset %" PRIu64 ": string of %u bytes at "
+				   "%" PRIu32 " lies outside its %" PRIu32
+				   " bytes", at, vlen, voff, loc_len);
+	vu_utf16_to_utf8(loc + voff, vlen / 2u, 0, out, out_size);
+	return 0;
+}
+
+/* Parent locator (2.6.2.6): key/value pairs in UTF-16LE. */
+static int parse_locator(struct vu_blk *file, struct vhdx_meta *m,
+			 const uint8_t *loc, uint32_t len, uint64_t at)
+{
+	static const char *const path_keys[] = {
+		"relative_path", "absolute_win32_path", "volume_path",
+	};
+	uint8_t type[16];
+	unsigned count = vu_le16(loc + VHDX_PL_COUNT);
+	int have_linkage = 0, n = 0, r;
+	char *paths[3] = { NULL, NULL, NULL };
+	char g[VU_GUID_STRLEN];
+
+	vu_guid_parse(VHDX_LOCATOR_TYPE_GUID, type);
+	if (memcmp(loc, type, 16)) {
+		vu_guid_format(loc, g);
+		return vu_blk_fail(file, -ENOTSUP, "vhdx: parent locator at "
+				   "offset %" PRIu64 ": type %s, expected %s "
+				   "(vhdx parent)", at, g,
+				   VHDX_LOCATOR_TYPE_GUID);
+	}
+	if (count > (len - VHDX_PL_ENTRIES) / VHDX_PLE_SIZE) {
+		r = vu_blk_fail(file, -EUCLEAN, "vhdx: parent locator at "
+				"offset %" PRIu64 ": %u entries do not fit in "
+				"%" PRIu32 " bytes", at, count, len);
+		goto out;
+	}
+	for (unsigned i = 0; i < count; i++) {
+		const uint8_t *e = loc + VHDX_PL_ENTRIES + i * VHDX_PLE_SIZE;
+		char key[64], value[4096];
+		uint8_t guid[16];
+
+		r = locator_value(file, loc, len, at, vu_le32(e),
+				  vu_le16(e + 8), key, sizeof(key));
+		if (r == 0)
+			r = locator_value(file, loc, len, at, vu_le32(e + 4),
+					  vu_le16(e + 10), value,
+					  sizeof(value));
+		if (r < 0)
+			goto out;
+		if (!strcmp(key, "parent_linkage") ||
+		    !strcmp(key, "parent_linkage2")) {
+			if (vu_guid_parse(value, guid) < 0) {
+				r = vu_blk_fail(file, -EUCLEAN, "vhdx: parent "
+						"locator at offset %" PRIu64
+						": %s \"%s\" is not a GUID",
+						at, key, value);
+				goto out;
+			}
+			if (key[14] == '2') {
+				memcpy(m->parent_linkage2, guid, 16);
+				m->have_linkage2 = 1;
+			} else {
+				memcpy(m->parent_linkage, guid, 16);
+				have_linkage = 1;
+			}
+			continue;
+		}
+		for (int k = 0; k < 3; k++) {
+			if (strcmp(key, path_keys[k]) || !value[0] || paths[k])
+				continue;
+			paths[k] = strdup(value);
+			if (!paths[k]) {
+				r = vu_fail(-ENOMEM, "out of memory");
+				goto out;
+			}
+		}
+	}
+	if (!have_linkage) {
+		r = vu_blk_fail(file, -EUCLEAN, "vhdx: parent locator at "
+				"offset %" PRIu64 " has no parent_linkage",
+				at);
+		goto out;
+	}
+	/* best first: the relative path, then the absolute ones */
+	for (int k = 0; k < 3; k++)
+		if (paths[k]) {
+			m->parent_paths[n++] = paths[k]; /* transferred */
+			paths[k] = NULL;
+		}
+	r = 0;
+out:
+	for (int k = 0; k < 3; k++)
+		free(paths[k]);
+	return r;
+}
+
+static int read_item(struct vu_blk *file, const struct vhdx_meta *m,
+		     const struct item_ref *it, void *buf, uint32_t len)
+{
+	return vu_blk_read(file, buf, len, m->meta_offset + it->off);
+}
+
+int vhdx_parse_metadata(struct vu_blk *file, struct vhdx_meta *m)
+{
+	struct item_ref ref[IT_COUNT] = { { 0 } };
+	uint8_t *table = NULL, *loc = NULL, guids[IT_COUNT][16], v[8];
+	uint64_t at = m->meta_offset;
+	unsigned count;
+	int r;
+
+	if (m->meta_length < VHDX_M_TABLE_SIZE || at > file->size ||
+	    m->meta_length > file->size - at)
+		return vu_blk_fail(file, -EUCLEAN, "vhdx: metadata region at "
+				   "offset %" PRIu64 " (%" PRIu32 " bytes) "
+				   "lies outside the file or is shorter than "
+				   "64 KiB", at, m->meta_length);
+	table = malloc(VHDX_M_TABLE_SIZE);
+	if (!table)
+		return vu_fail(-ENOMEM, "out of memory");
+	r = vu_blk_read(file, table, VHDX_M_TABLE_SIZE, at);
+	if (r < 0)
+		goto out;
+	if (memcmp(table, VHDX_M_SIGNATURE, 8)) {
+		r = vu_blk_fail(file, -EUCLEAN, "vhdx: metadata table at "
+				"offset %" PRIu64 ": no \"metadata\" signature",
+				at);
+		goto out;
+	}
+	count = vu_le16(table + VHDX_M_COUNT);
+	if (count > 2047) {
+		r = vu_blk_fail(file, -EUCLEAN, "vhdx: metadata table at "
+				"offset %" PRIu64 ": %u entries, at most 2047 "
+				"allowed", at, count);
+		goto out;
+	}
+	for (int k = 0; k < IT_COUNT; k++)
+		vu_guid_parse(items[k].guid, guids[k]);
+	for (unsigned i = 0; i < count; i++) {
+		const uint8_t *e = table + VHDX_M_ENTRIES + i * VHDX_ME_SIZE;
+		uint32_t ioff = vu_le32(e + VHDX_ME_OFFSET);
+		uint32_t ilen = vu_le32(e + VHDX_ME_LENGTH);
+		char g[VU_GUID_STRLEN];
+		int k;
+
+		for (k = 0; k < IT_COUNT; k++)
+			if (!memcmp(e + VHDX_ME_ITEM_ID, guids[k], 16))
+				break;
+		vu_guid_format(e + VHDX_ME_ITEM_ID, g);
+		if (k == IT_COUNT) {
+			if (vu_le32(e + VHDX_ME_FLAGS) & VHDX_ME_IS_REQUIRED) {
+				r = vu_blk_fail(file, -ENOTSUP, "vhdx: metadata "
+						"table at offset %" PRIu64
+						": required item %s is unknown",
+						at, g);
+				goto out;
+			}
+			continue;
+		}
+		if (ilen < items[k].min_len || ilen > VHDX_M_MAX_ITEM ||
+		    ioff < VHDX_M_TABLE_SIZE || ioff > m->meta_length ||
+		    ilen > m->meta_length - ioff) {
+			r = vu_blk_fail(file, -EUCLEAN, "vhdx: metadata %s "
+					"item: %" PRIu32 " bytes at offset %"
+					PRIu32 " of the region, expected at "
+					"least %" PRIu32 " bytes inside its %"
+					PRIu32 " bytes after the table",
+					items[k].name, ilen, ioff,
+					items[k].min_len, m->meta_length);
+			goto out;
+		}
+		ref[k].found = 1;
+		ref[k].off = ioff;
+		ref[k].len = ilen;
+	}
+	for (int k = 0; k < IT_COUNT; k++)
+		if (!ref[k].found && k != IT_LOCATOR && k != IT_PAGE83) {
+			r = vu_blk_fail(file, -EUCLEAN, "vhdx: metadata table "
+					"at offset %" PRIu64 " has no %s item",
+					at, items[k].name);
+			goto out;
+		}
+
+	r = read_item(file, m, &ref[IT_FILE_PARAMS], v, 8);
+	if (r < 0)
+		goto out;
+	m->block_size = vu_le32(v);
+	m->leave_block_allocated = !!(vu_le32(v + 4) & VHDX_FP_LEAVE_ALLOCATED);
+	m->has_parent = !!(vu_le32(v + 4) & VHDX_FP_HAS_PARENT);
+	if (m->block_size < VHDX_MIN_BLOCK_SIZE ||
+	    m->block_size > VHDX_MAX_BLOCK_SIZE ||
+	    (m->block_size & (m->block_size - 1))) {
+		r = vu_blk_fail(file, -EUCLEAN, "vhdx: block size %" PRIu32
+				", expected a power of two from 1 MiB to "
+				"256 MiB", m->block_size);
+		goto out;
+	}
+	r = read_item(file, m, &ref[IT_LOGICAL], v, 4);
+	if (r < 0)
+		goto out;
+	m->logical_sector_size = vu_le32(v);
+	r = read_item(file, m, &ref[IT_PHYSICAL], v, 4);
+	if (r < 0)
+		goto out;
+	m->physical_sector_size = vu_le32(v);
+	if ((m->logical_sector_size != 512 && m->logical_sector_size != 4096) ||
+	    (m->physical_sector_size != 512 &&
+	     m->physical_sector_size != 4096)) {
+		r = vu_blk_fail(file, -EUCLEAN, "vhdx: sector sizes %" PRIu32
+				" (logical) and %" PRIu32 " (physical), "
+				"expected 512 or 4096",
+				m->logical_sector_size,
+				m->physical_sector_size);
+		goto out;
+	}
+	r = read_item(file, m, &ref[IT_DISK_SIZE], v, 8);
+	if (r < 0)
+		goto out;
+	m->virtual_size = vu_le64(v);
+	if (m->virtual_size == 0 || m->virtual_size > VHDX_MAX_DISK_SIZE ||
+	    m->virtual_size % m->logical_sector_size) {
+		r = vu_blk_fail(file, -EUCLEAN, "vhdx: virtual disk size %"
+				PRIu64 ", expected a positive multiple of %"
+				PRIu32 " up to 64 TiB", m->virtual_size,
+				m->logical_sector_size);
+		goto out;
+	}
+	if (!m->has_parent)
+		goto out;
+	if (!ref[IT_LOCATOR].found) {
+		r = vu_blk_fail(file, -EUCLEAN, "vhdx: differencing disk "
+				"without a parent locator item");
+		goto out;
+	}
+	loc = malloc(ref[IT_LOCATOR].len);
+	if (!loc) {
+		r = vu_fail(-ENOMEM, "out of memory");
+		goto out;
+	}
+	r = read_item(file, m, &ref[IT_LOCATOR], loc, ref[IT_LOCATOR].len);
+	if (r == 0)
+		r = parse_locator(file, m, loc, ref[IT_LOCATOR].len,
+				  at + ref[IT_LOCATOR].off);
+out:
+	free(loc);
+	free(table);
+	return r;
+}
+
+void vhdx_meta_free(struct vhdx_meta *m)
+{
+	for (int i = 0; i < VHDX_MAX_PARENT_PATHS; i++) {
+		free(m->parent_paths[i]);
+		m->parent_paths[i] = NULL;
+	}
+}
+
+/* ---- the layer ---- */
+
+struct vhdx_reader {
+	struct vu_blk *parent;	/* reference held; NULL: none */
+	int differencing;
+	uint32_t block_size, sector;
+	uint64_t chunk_ratio;	/* payload blocks per sector bitmap block */
+	uint64_t nblocks;
+	uint64_t *bat;		/* the whole table, entries as read */
+};
+
+static uint64_t payload_entry(const struct vhdx_reader *x, uint64_t blk)
+{
+	return x->bat[blk + blk / x->chunk_ratio];
+}
+
+static uint64_t sb_entry(const struct vhdx_reader *x, uint64_t chunk)
+{
+	return x->bat[chunk * (x->chunk_ratio + 1) + x->chunk_ratio];
+}
+
+static int vhdx_read(struct vu_blk *b, void *out, size_t len, uint64_t off)
+{
+	const struct vhdx_reader *x = b->priv;
+	uint8_t *buf = out;
+
+	while (len) {
+		uint64_t blk = off / x->block_size;
+		uint64_t in = off % x->block_size;
+		size_t n = len < x->block_size - in ? len
+						    : (size_t)(x->block_size - in);
+		uint64_t e = payload_entry(x, blk);
+		int r = 0;
+
+		switch (VHDX_BAT_STATE(e)) {
+		case VHDX_PAYLOAD_NOT_PRESENT:
+		case VHDX_PAYLOAD_UNDEFINED:
+			if (x->differencing && x->parent) {
+				r = vu_blk_read(x->parent, buf, n, off);
+				break;
+			}
+			/* fall through */
+		default: /* ZERO, UNMAPPED; others refused at open */
+			memset(buf, 0, n);
+			break;
+		case VHDX_PAYLOAD_FULLY_PRESENT:
+			r = vu_blk_read(b->lower, buf, n,
+					VHDX_BAT_OFFSET(e) + in);
+			break;
+		case VHDX_PAYLOAD_PARTIALLY_PRESENT: {
+			uint64_t sb = sb_entry(x, blk / x->chunk_ratio);
+			uint64_t first = (blk % x->chunk_ratio) *
+					 (x->block_size / x->sector);
+
+			r = vhd_bitmap_read(b, buf, in, n, x->sector,
+					    VHDX_BAT_OFFSET(sb) + first / 8, 0,
+					    VHDX_BAT_OFFSET(e), off - in,
+					    x->parent);
+			break;
+		}
+		}
+		if (r < 0)
+			return r;
+		buf += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static void vhdx_reader_free(struct vhdx_reader *x)
+{
+	if (!x)
+		return;
+	vu_blk_unref(x->parent);
+	free(x->bat);
+	free(x);
+}
+
+static void vhdx_destroy(struct vu_blk *b)
+{
+	vhdx_reader_free(b->priv);
+}
+
+static const struct vu_blk_ops vhdx_ops = {
+	.kind = "vhdx",
+	.read_at = vhdx_read,
+	.destroy = vhdx_destroy,
+};
+
+/* Check one present block (payload or sector bitmap) lies in the file. */
+static int check_extent(struct vu_blk *file, const struct vhdx_meta *m,
+			uint64_t i, uint64_t e, uint64_t size, const char *what)
+{
+	uint64_t at = VHDX_BAT_OFFSET(e);
+
+	if (at >= VHDX_MIN_BLOCK_SIZE && at <= file->size &&
+	    size <= file->size - at)
+		return 0;
+	return vu_blk_fail(file, -EUCLEAN, "vhdx: block table entry %" PRIu64
+			   " (offset %" PRIu64 "): %s of %" PRIu64 " bytes at "
+			   "offset %" PRIu64 " lies %s (file of %" PRIu64
+			   " bytes): the file is truncated or damaged", i,
+			   m->bat_offset + i * 8, what, size, at,
+			   at < VHDX_MIN_BLOCK_SIZE ? "in the header section"
+						    : "past the end of the file",
+			   file->size);
+}
+
+static int load_bat(struct vu_blk *file, const struct vhdx_meta *m,
+		    struct vhdx_reader *x)
+{
+	uint64_t nchunks = (x->nblocks + x->chunk_ratio - 1) / x->chunk_ratio;
+	uint64_t total = x->differencing
+				 ? nchunks * (x->chunk_ratio + 1)
+				 : x->nblocks + (x->nblocks - 1) / x->chunk_ratio;
+	uint8_t *raw;
+	int r;
+
+	/* A chunk's sector bitmap entry follows its payload entries; the
+	 * reader looks at it only for a partially present block, whose
+	 * chunk then has all its entries. */
+	if (total > m->bat_length / 8 || m->bat_offset > file->size ||
+	    m->bat_length > file->size - m->bat_offset)
+		return vu_blk_fail(file, -EUCLEAN, "vhdx: block table at "
+				   "offset %" PRIu64 " of %" PRIu32 " bytes "
+				   "(%" PRIu32 " entries), expected %" PRIu64
+				   " entries inside the file for %" PRIu64
+				   " blocks", m->bat_offset, m->bat_length,
+				   m->bat_length / 8, total, x->nblocks);
+	x->bat = malloc(total * 8);
+	raw = malloc(total * 8);
+	if (!x->bat || !raw) {
+		free(raw);
+		return vu_fail(-ENOMEM, "out of memory");
+	}
+	r = vu_blk_read(file, raw, total * 8, m->bat_offset);
+	for (uint64_t i = 0; r == 0 && i < total; i++) {
+		uint64_t e = vu_le64(raw + i * 8);
+		unsigned state = VHDX_BAT_STATE(e);
+		int is_sb = i % (x->chunk_ratio + 1) == x->chunk_ratio;
+
+		x->bat[i] = e;
+		if (is_sb) {
+			/* dynamic disks have none; their entries are unused */
+			if (x->differencing && state == VHDX_SB_PRESENT)
+				r = check_extent(file, m, i, e,
+						 VHDX_SB_BLOCK_SIZE,
+						 "sector bitmap block");
+			continue;
+		}
+		switch (state) {
+		case VHDX_PAYLOAD_NOT_PRESENT:
+		case VHDX_PAYLOAD_UNDEFINED:
+		case VHDX_PAYLOAD_ZERO:
+		case VHDX_PAYLOAD_UNMAPPED:
+			break;
+		case VHDX_PAYLOAD_UNMAPPED_V095:
+			x->bat[i] = (e & ~(uint64_t)7) | VHDX_PAYLOAD_UNMAPPED;
+			break;
+		case VHDX_PAYLOAD_PARTIALLY_PRESENT: {
+			uint64_t chunk = i / (x->chunk_ratio + 1);
+			uint64_t sbi = chunk * (x->chunk_ratio + 1) +
+				       x->chunk_ratio;
+			uint64_t sb;
+
+			if (!x->differencing) {
+				r = vu_blk_fail(file, -EUCLEAN, "vhdx: block "
+						"table entry %" PRIu64 " (offset %"
+						PRIu64 "): state 7 (partially "
+						"present) in a disk without a "
+						"parent", i, m->bat_offset + i * 8);
+				break;
+			}
+			sb = vu_le64(raw + sbi * 8);
+			if (VHDX_BAT_STATE(sb) != VHDX_SB_PRESENT) {
+				r = vu_blk_fail(file, -EUCLEAN, "vhdx: chunk %"
+						PRIu64 ": block table entry %"
+						PRIu64 " is partially present, but "
+						"the chunk's sector bitmap entry %"
+						PRIu64 " (offset %" PRIu64 ") has "
+						"state %u, expected 6 (present)",
+						chunk, i, sbi,
+						m->bat_offset + sbi * 8,
+						(unsigned)VHDX_BAT_STATE(sb));
+				break;
+			}
+		}
+			/* fall through */
+		case VHDX_PAYLOAD_FULLY_PRESENT:
+			r = check_extent(file, m, i, e, x->block_size,
+					 "payload block");
+			break;
+		default:
+			r = vu_blk_fail(file, -EUCLEAN, "vhdx: block table "
+					"entry %" PRIu64 " (offset %" PRIu64
+					"): state %u, expected 0-3, 6 or 7", i,
+					m->bat_offset + i * 8, state);
+			break;
+		}
+	}
+	free(raw);
+	return r;
+}
+
+int vhdx_reader_open(struct vu_blk *file, const struct vhdx_meta *m,
+		     struct vu_blk *parent, struct vu_blk **out)
+{
+	struct vhdx_reader *x = NULL;
+	const char *type;
+	int r;
+
+	*out = NULL;
+	if (m->block_size < VHDX_MIN_BLOCK_SIZE ||
+	    m->block_size > VHDX_MAX_BLOCK_SIZE ||
+	    (m->block_size & (m->block_size - 1)) ||
+	    (m->logical_sector_size != 512 && m->logical_sector_size != 4096) ||
+	    m->virtual_size == 0 || m->virtual_size > VHDX_MAX_DISK_SIZE ||
+	    m->virtual_size % m->logical_sector_size) {
+		r = vu_blk_fail(file, -EUCLEAN, "vhdx: block size %" PRIu32
+				", sector size %" PRIu32 ", disk size %" PRIu64
+				": not a valid combination", m->block_size,
+				m->logical_sector_size, m->virtual_size);
+		goto fail;
+	}
+	if (parent && !m->has_parent) {
+		vu_blk_unref(parent);
+		parent = NULL;
+	}
+	if (parent && (parent->size != m->virtual_size ||
+		       parent->sector_size != m->logical_sector_size)) {
+		r = vu_blk_fail(file, -EUCLEAN, "vhdx: parent %s has %" PRIu64
+				" bytes in %" PRIu32 "-byte sectors, expected %"
+				PRIu64 " in %" PRIu32 "-byte sectors",
+				parent->desc, parent->size, parent->sector_size,
+				m->virtual_size, m->logical_sector_size);
+		goto fail;
+	}
+	x = calloc(1, sizeof(*x));
+	if (!x) {
+		r = vu_fail(-ENOMEM, "out of memory");
+		goto fail;
+	}
+	x->differencing = m->has_parent;
+	x->block_size = m->block_size;
+	x->sector = m->logical_sector_size;
+	x->chunk_ratio = VHDX_SECTORS_PER_CHUNK * m->logical_sector_size /
+			 m->block_size;
+	x->nblocks = (m->virtual_size + m->block_size - 1) / m->block_size;
+	r = load_bat(file, m, x);
+	if (r < 0)
+		goto fail;
+	x->parent = parent; /* transferred */
+	parent = NULL;
+	type = m->has_parent ? "differencing"
+	       : m->leave_block_allocated ? "fixed" : "dynamic";
+	*out = vu_blk_new(&vhdx_ops, file, m->virtual_size,
+			  m->logical_sector_size, x, "vhdx(%s)", type);
+	file = NULL; /* transferred, also on failure */
+	if (!*out) {
+		r = -ENOMEM; /* vu_blk_new leaves priv to us */
+		goto fail;
+	}
+	return 0;
+fail:
+	vhdx_reader_free(x);
+	vu_blk_unref(parent);
+	vu_blk_unref(file);
+	return r;
+}

@@ -1,0 +1,502 @@
+/* Sector ciphers: the IV generators (plain64, ESSIV, BitLocker's encrypted
+ * byte offset) and the Elephant diffuser over the raw AES primitive of
+ * crypto.h.  No OpenSSL here.
+ *
+ * Thread safety and speed: key setup happens once per worker, and workers
+ * (one set of AES contexts each) wait in a mutex-protected free list, so a
+ * call costs one lock round trip plus, per sector, setting the IV.  IVs and
+ * Elephant sector keys are computed for a batch of sectors in one AES-ECB
+ * call. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/bytes.h"
+#include "core/error.h"
+#include "crypto/crypto.h"
+
+#define BATCH 64 /* sectors per IV / sector-key batch */
+#define MAX_SECTOR_SIZE (1u << 16)
+
+struct worker {
+	struct worker *next;
+	struct vu_aes *data[2]; /* [0] decrypt, [1] encrypt, made on demand */
+	struct vu_aes *ivgen;	/* AES-ECB encrypt: EBOIV, Elephant, ESSIV */
+	struct vu_aes *tweak;	/* AES-ECB encrypt with the Elephant tweak key */
+};
+
+struct vu_sector_cipher {
+	enum vu_sector_mode mode;
+	uint32_t sector_size;
+	unsigned int sector_shift; /* log2(sector_size) */
+	unsigned int iv_shift;
+	/* secret memory: data key, then the IV key, then the tweak key */
+	uint8_t *keys;
+	size_t keys_len, data_len, iv_len, tweak_len;
+	pthread_mutex_t lock;
+	struct worker *idle;
+};
+
+static const uint8_t *data_key(const struct vu_sector_cipher *c)
+{
+	return c->keys;
+}
+
+static const uint8_t *iv_key(const struct vu_sector_cipher *c)
+{
+	return c->keys + c->data_len;
+}
+
+static const uint8_t *tweak_key(const struct vu_sector_cipher *c)
+{
+	return c->keys + c->data_len + c->iv_len;
+}
+
+static void worker_free(struct worker *w)
+{
+	if (!w)
+		return;
+	vu_aes_free(w->data[0]);
+	vu_aes_free(w->data[1]);
+	vu_aes_free(w->ivgen);
+	vu_aes_free(w->tweak);
+	free(w);
+}
+
+/* A worker with the contexts for direction enc set up. */
+static int worker_get(struct vu_sector_cipher *c, int enc, struct worker **out)
+{
+	struct worker *w;
+	int err;
+
+	*out = NULL;
+	pthread_mutex_lock(&c->lock);
+	w = c->idle;
+	if (w)
+		c->idle = w->next;
+	pthread_mutex_unlock(&c->lock);
+	if (!w) {
+		w = calloc(1, sizeof(*w));
+		if (!w)
+			return -ENOMEM;
+		if (c->iv_len) {
+			err = vu_aes_new(VU_AES_ECB, 1, iv_key(c), c->iv_len,
+					 &w->ivgen);
+			if (err)
+				goto fail;
+		}
+		if (c->tweak_len) {
+			err = vu_aes_new(VU_AES_ECB, 1, tweak_key(c),
+					 c->tweak_len, &w->tweak);
+			if (err)
+				goto fail;
+		}
+	}
+	if (!w->data[enc]) {
+		err = vu_aes_new(c->mode == VU_SECTOR_XTS_PLAIN64 ? VU_AES_XTS
+								  : VU_AES_CBC,
+				 enc, data_key(c), c->data_len, &w->data[enc]);
+		if (err)
+			goto fail;
+	}
+	*out = w;
+	return 0;
+fail:
+	worker_free(w);
+	return err;
+}
+
+static void worker_put(struct vu_sector_cipher *c, struct worker *w)
+{
+	pthread_mutex_lock(&c->lock);
+	w->next = c->idle;
+	c->idle = w;
+	pthread_mutex_unlock(&c->lock);
+}
+
+int vu_sector_cipher_new(enum vu_sector_mode mode, const uint8_t *key,
+			 size_t key_len, uint32_t sector_size,
+			 struct vu_sector_cipher **out)
+{
+	struct vu_sector_cipher *c;
+	size_t data_len, iv_len = 0, tweak_len = 0;
+	int err;
+
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	if (!key || sector_size < 512 || sector_size > MAX_SECTOR_SIZE ||
+	    (sector_size & (sector_size - 1)))
+		return -EINVAL;
+	switch (mode) {
+	case VU_SECTOR_XTS_PLAIN64:
+		if (key_len != 32 && key_len != 64)
+			return -EINVAL;
+		data_len = key_len;
+		break;
+	case VU_SECTOR_CBC_EBOIV:
+	case VU_SECTOR_CBC_PLAIN64:
+	case VU_SECTOR_CBC_ESSIV:
+		if (key_len != 16 && key_len != 24 && key_len != 32)
+			return -EINVAL;
+		if (mode == VU_SECTOR_CBC_EBOIV && key_len == 24)
+			return -EINVAL; /* BitLocker: AES-128 or AES-256 */
+		data_len = key_len;
+		iv_len = mode == VU_SECTOR_CBC_EBOIV   ? key_len
+			 : mode == VU_SECTOR_CBC_ESSIV ? 32
+						       : 0;
+		break;
+	case VU_SECTOR_CBC_ELEPHANT:
+		if (key_len != 32 && key_len != 64)
+			return -EINVAL;
+		data_len = iv_len = tweak_len = key_len / 2;
+		break;
+	default:
+		return -EINVAL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->mode = mode;
+	c->sector_size = sector_size;
+	while ((1u << c->sector_shift) < sector_size)
+		c->sector_shift++;
+	c->data_len = data_len;
+	c->iv_len = iv_len;
+	c->tweak_len = tweak_len;
+	c->keys_len = data_len + iv_len + tweak_len;
+	if (pthread_mutex_init(&c->lock, NULL)) {
+		free(c);
+		return -ENOMEM;
+	}
+	c->keys = vu_secret_alloc(c->keys_len);
+	if (!c->keys) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	switch (mode) {
+	case VU_SECTOR_CBC_EBOIV:
+		/* IV = AES-ECB(FVEK, byte offset): the data key twice */
+		memcpy(c->keys, key, key_len);
+		memcpy(c->keys + key_len, key, key_len);
+		break;
+	case VU_SECTOR_CBC_ESSIV:
+		/* ESSIV salt: SHA-256 of the volume key, an AES-256 key */
+		memcpy(c->keys, key, key_len);
+		err = vu_sha256(key, key_len, c->keys + key_len);
+		if (err)
+			goto fail;
+		break;
+	case VU_SECTOR_CBC_ELEPHANT:
+		/* FVEK (data and IV key), then the tweak key */
+		memcpy(c->keys, key, data_len);
+		memcpy(c->keys + data_len, key, data_len);
+		memcpy(c->keys + 2 * data_len, key + data_len, tweak_len);
+		break;
+	default:
+		memcpy(c->keys, key, key_len);
+		break;
+	}
+	*out = c;
+	return 0;
+fail:
+	vu_sector_cipher_free(c);
+	return err;
+}
+
+int vu_sector_cipher_set_iv_shift(struct vu_sector_cipher *c,
+				  unsigned int shift)
+{
+	if (!c || shift > 16)
+		return -EINVAL;
+	c->iv_shift = shift;
+	return 0;
+}
+
+void vu_sector_cipher_free(struct vu_sector_cipher *c)
+{
+	struct worker *w;
+
+	if (!c)
+		return;
+	while ((w = c->idle)) {
+		c->idle = w->next;
+		worker_free(w);
+	}
+	vu_secret_free(c->keys, c->keys_len);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+/* ---- the Elephant diffuser ----
+ * Niels Ferguson, "AES-CBC + Elephant diffuser: A Disk Encryption Algorithm
+ * for Windows Vista", Microsoft, August 2006, section 4: the sector as
+ * 32-bit little-endian words d[0..n-1], indices modulo n.  The paper
+ * defines the decryption direction:
+ *   Diffuser A, 5 cycles: for i = 0..n-1:
+ *	d[i] += d[i-2] ^ (d[i-5] <<< Ra[i % 4]),  Ra = {9, 0, 13, 0}
+ *   Diffuser B, 3 cycles: for i = 0..n-1:
+ *	d[i] += d[i+2] ^ (d[i+5] <<< Rb[i % 4]),  Rb = {0, 10, 0, 25}
+ * and encryption as the inverse (i from n-1 down to 0, subtracting).
+ * Sector decryption: AES-CBC, Diffuser B, Diffuser A, XOR with the sector
+ * key (libbde's format notes, "AES-CBC with Elephant Diffuser"). */
+#define DIFFUSER_A_CYCLES 5
+#define DIFFUSER_B_CYCLES 3
+
+static inline uint32_t rotl32(uint32_t x, unsigned int r)
+{
+	return r ? (x << r) | (x >> (32 - r)) : x;
+}
+
+static const unsigned int ra[4] = {9, 0, 13, 0};
+static const unsigned int rb[4] = {0, 10, 0, 25};
+
+/* Indices wrap modulo n only near the ends: the first (A) or last (B) 8
+ * words take the general form, the rest run 4 at a time with the rotations
+ * as constants (n is a multiple of 4, at least 128). */
+static inline void a_step(uint32_t *d, size_t n, size_t i, int sign)
+{
+	uint32_t v = d[(i + n - 2) % n] ^ rotl32(d[(i + n - 5) % n], ra[i % 4]);
+
+	d[i] = sign > 0 ? d[i] + v : d[i] - v;
+}
+
+static inline void b_step(uint32_t *d, size_t n, size_t i, int sign)
+{
+	uint32_t v = d[(i + 2) % n] ^ rotl32(d[(i + 5) % n], rb[i % 4]);
+
+	d[i] = sign > 0 ? d[i] + v : d[i] - v;
+}
+
+static void diffuser_a_decrypt(uint32_t *d, size_t n)
+{
+	for (int c = 0; c < DIFFUSER_A_CYCLES; c++) {
+		for (size_t i = 0; i < 8; i++)
+			a_step(d, n, i, 1);
+		for (size_t i = 8; i < n; i += 4) {
+			d[i] += d[i - 2] ^ rotl32(d[i - 5], 9);
+			d[i + 1] += d[i - 1] ^ d[i - 4];
+			d[i + 2] += d[i] ^ rotl32(d[i - 3], 13);
+			d[i + 3] += d[i + 1] ^ d[i - 2];
+		}
+	}
+}
+
+static void diffuser_a_encrypt(uint32_t *d, size_t n)
+{
+	for (int c = 0; c < DIFFUSER_A_CYCLES; c++) {
+		for (size_t i = n - 4; i >= 8; i -= 4) {
+			d[i + 3] -= d[i + 1] ^ d[i - 2];
+			d[i + 2] -= d[i] ^ rotl32(d[i - 3], 13);
+			d[i + 1] -= d[i - 1] ^ d[i - 4];
+			d[i] -= d[i - 2] ^ rotl32(d[i - 5], 9);
+		}
+		for (size_t i = 8; i-- > 0;)
+			a_step(d, n, i, -1);
+	}
+}
+
+static void diffuser_b_decrypt(uint32_t *d, size_t n)
+{
+	for (int c = 0; c < DIFFUSER_B_CYCLES; c++) {
+		for (size_t i = 0; i + 8 < n; i += 4) {
+			d[i] += d[i + 2] ^ d[i + 5];
+			d[i + 1] += d[i + 3] ^ rotl32(d[i + 6], 10);
+			d[i + 2] += d[i + 4] ^ d[i + 7];
+			d[i + 3] += d[i + 5] ^ rotl32(d[i + 8], 25);
+		}
+		for (size_t i = n - 8; i < n; i++)
+			b_step(d, n, i, 1);
+	}
+}
+
+static void diffuser_b_encrypt(uint32_t *d, size_t n)
+{
+	for (int c = 0; c < DIFFUSER_B_CYCLES; c++) {
+		for (size_t i = n; i-- > n - 8;)
+			b_step(d, n, i, -1);
+		for (size_t i = n - 12;; i -= 4) {
+			d[i + 3] -= d[i + 5] ^ rotl32(d[i + 8], 25);
+			d[i + 2] -= d[i + 4] ^ d[i + 7];
+			d[i + 1] -= d[i + 3] ^ rotl32(d[i + 6], 10);
+			d[i] -= d[i + 2] ^ d[i + 5];
+			if (i == 0)
+				break;
+		}
+	}
+}
+
+/* Load the sector as words (encryption: after the sector-key XOR) and
+ * store it back (decryption: with the XOR). */
+static void load_words(uint32_t *d, const uint8_t *p, size_t n,
+		       const uint8_t *key)
+{
+	uint32_t k[8];
+
+	for (int j = 0; j < 8; j++)
+		k[j] = key ? vu_le32(key + 4 * j) : 0;
+	for (size_t i = 0; i < n; i++)
+		d[i] = vu_le32(p + 4 * i) ^ k[i % 8];
+	vu_cleanse(k, sizeof(k));
+}
+
+static void store_words(uint8_t *p, const uint32_t *d, size_t n,
+			const uint8_t *key)
+{
+	uint32_t k[8];
+
+	for (int j = 0; j < 8; j++)
+		k[j] = key ? vu_le32(key + 4 * j) : 0;
+	for (size_t i = 0; i < n; i++)
+		vu_put_le32(p + 4 * i, d[i] ^ k[i % 8]);
+	vu_cleanse(k, sizeof(k));
+}
+
+/* The Elephant layer of one sector: after CBC decryption, or before CBC
+ * encryption.  w: scratch of sector_size / 4 words. */
+static void elephant_decrypt(uint8_t *p, size_t len, const uint8_t key[32],
+			     uint32_t *w)
+{
+	size_t n = len / 4;
+
+	load_words(w, p, n, NULL);
+	diffuser_b_decrypt(w, n);
+	diffuser_a_decrypt(w, n);
+	store_words(p, w, n, key); /* and XOR with the sector key */
+}
+
+static void elephant_encrypt(uint8_t *p, size_t len, const uint8_t key[32],
+			     uint32_t *w)
+{
+	size_t n = len / 4;
+
+	load_words(w, p, n, key); /* XOR with the sector key first */
+	diffuser_a_encrypt(w, n);
+	diffuser_b_encrypt(w, n);
+	store_words(p, w, n, NULL);
+}
+
+/* ---- the per-call work ---- */
+
+/* 16-byte little-endian block of v (the upper 8 bytes zero). */
+static void le128(uint8_t b[16], uint64_t v)
+{
+	vu_put_le64(b, v);
+	memset(b + 8, 0, 8);
+}
+
+static int run(struct vu_sector_cipher *c, int enc, uint64_t sector,
+	       uint8_t *buf, size_t n)
+{
+	size_t ss;
+	uint8_t iv[BATCH][16], skey[BATCH][32], last[BATCH][16];
+	uint32_t *words = NULL;
+	struct worker *w = NULL;
+	int err;
+
+	if (!c || (n && !buf))
+		return -EINVAL;
+	if (!n)
+		return 0;
+	ss = c->sector_size;
+	/* offsets and sector numbers must not wrap */
+	if (n > (UINT64_MAX >> c->sector_shift) ||
+	    sector > (UINT64_MAX >> c->sector_shift) - n ||
+	    (c->iv_shift && sector + n > (UINT64_MAX >> c->iv_shift)))
+		return -EINVAL;
+	if (c->mode == VU_SECTOR_CBC_ELEPHANT) {
+		words = malloc(ss);
+		if (!words)
+			return -ENOMEM;
+	}
+	err = worker_get(c, enc, &w);
+	if (err)
+		goto out;
+	for (size_t done = 0; done < n;) {
+		size_t k = n - done < BATCH ? n - done : BATCH;
+		uint64_t s0 = sector + done;
+
+		/* the IVs of this batch */
+		for (size_t i = 0; i < k; i++) {
+			if (c->mode == VU_SECTOR_CBC_EBOIV ||
+			    c->mode == VU_SECTOR_CBC_ELEPHANT)
+				le128(iv[i], (s0 + i) << c->sector_shift);
+			else
+				le128(iv[i], (s0 + i) << c->iv_shift);
+		}
+		if (c->mode == VU_SECTOR_CBC_ELEPHANT) {
+			/* sector key: E(tweak, offset) || E(tweak, offset
+			 * with byte 15 = 0x80) */
+			for (size_t i = 0; i < k; i++) {
+				memcpy(skey[i], iv[i], 16);
+				memcpy(skey[i] + 16, iv[i], 16);
+				skey[i][31] = 0x80;
+			}
+			err = vu_aes_run(w->tweak, NULL, &skey[0][0],
+					 &skey[0][0], 32 * k);
+			if (err)
+				goto out;
+		}
+		if (w->ivgen) {
+			err = vu_aes_run(w->ivgen, NULL, &iv[0][0], &iv[0][0],
+					 16 * k);
+			if (err)
+				goto out;
+		}
+		if (!enc && c->mode != VU_SECTOR_XTS_PLAIN64) {
+			/* CBC decryption of the whole batch as one chain,
+			 * then the first block of each sector corrected:
+			 * it was XORed with the last ciphertext block of the
+			 * sector before instead of with its own IV. */
+			uint8_t *p = buf + done * ss;
+
+			for (size_t i = 1; i < k; i++)
+				memcpy(last[i], p + i * ss - 16, 16);
+			err = vu_aes_run(w->data[0], iv[0], p, p, k * ss);
+			if (err)
+				goto out;
+			for (size_t i = 1; i < k; i++)
+				for (int j = 0; j < 16; j++)
+					p[i * ss + j] ^= last[i][j] ^ iv[i][j];
+			for (size_t i = 0; words && i < k; i++)
+				elephant_decrypt(p + i * ss, ss, skey[i], words);
+			done += k;
+			continue;
+		}
+		for (size_t i = 0; i < k; i++) {
+			uint8_t *p = buf + (done + i) * ss;
+
+			if (enc && words)
+				elephant_encrypt(p, ss, skey[i], words);
+			err = vu_aes_run(w->data[enc], iv[i], p, p, ss);
+			if (err)
+				goto out;
+		}
+		done += k;
+	}
+out:
+	if (w)
+		worker_put(c, w);
+	if (words) {
+		vu_cleanse(words, ss);
+		free(words);
+	}
+	vu_cleanse(skey, sizeof(skey));
+	vu_cleanse(iv, sizeof(iv));
+	vu_cleanse(last, sizeof(last));
+	return err;
+}
+
+int vu_sector_decrypt(struct vu_sector_cipher *c, uint64_t sector,
+		      uint8_t *buf, size_t n)
+{
+	return run(c, 0, sector, buf, n);
+}
+
+int vu_sector_encrypt(struct vu_sector_cipher *c, uint64_t sector,
+		      uint8_t *buf, size_t n)
+{
+	return run(c, 1, sector, buf, n);
+}

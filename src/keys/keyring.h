@@ -1,0 +1,48 @@
+/* The keys a user gave: read from files (or standard input / the terminal)
+ * into secret memory, never from argv.  Each encrypted volume is tried
+ * with every key of a fitting kind. */
+#ifndef VU_KEYRING_H
+#define VU_KEYRING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum vu_key_kind {
+	VU_KEY_BEK,		  /* BitLocker startup key file (.BEK) */
+	VU_KEY_RECOVERY_PASSWORD, /* BitLocker 48-digit recovery password */
+	VU_KEY_PASSWORD,	  /* BitLocker user password */
+};
+
+struct vu_key {
+	enum vu_key_kind kind;
+	char *origin;	  /* where it came from, for messages: a path, "-",
+			     "VHDUNLOCK_RECOVERY_PASSWORD"; never the key */
+	uint8_t *data;	  /* secret memory */
+	size_t len;
+};
+
+struct vu_keyring {
+	size_t count;
+	struct vu_key *keys;
+	char **bek_dirs;  /* --bek DIR: searched for <GUID>.BEK on demand */
+	size_t ndirs;
+};
+
+void vu_keyring_init(struct vu_keyring *kr);
+/* Wipes and frees every key. */
+void vu_keyring_free(struct vu_keyring *kr);
+
+/* --bek FILE|DIR.  A directory is remembered and searched later. */
+int vu_keyring_add_bek(struct vu_keyring *kr, const char *path);
+/* --recovery-password-file FILE / --password-file FILE ("-" reads standard
+ * input, or the terminal without echo).  Surrounding white space and one
+ * trailing newline are removed. */
+int vu_keyring_add_text(struct vu_keyring *kr, enum vu_key_kind kind,
+			const char *path);
+/* VHDUNLOCK_RECOVERY_PASSWORD, if set. */
+int vu_keyring_add_env(struct vu_keyring *kr);
+/* Load <name> (e.g. "<GUID>.BEK") from the --bek directories into the
+ * ring, unless already there; 1 when found, 0 when not, <0 on error. */
+int vu_keyring_find_bek(struct vu_keyring *kr, const char *name);
+
+#endif
