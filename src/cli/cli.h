@@ -1,8 +1,12 @@
 #ifndef VU_CLI_H
 #define VU_CLI_H
 
+#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "disk/disk.h"
+#include "keys/keyring.h"
 
 /* Exit statuses of CLI.md. */
 enum {
@@ -33,6 +37,38 @@ void cli_progress_start(struct cli_progress *p, const char *what,
 			uint64_t total);
 void cli_progress_update(struct cli_progress *p, uint64_t done);
 void cli_progress_end(struct cli_progress *p);
+
+/* ---- KEYS (CLI.md) ---- */
+enum {
+	OPT_BEK = 1000,
+	OPT_RECOVERY_PASSWORD_FILE,
+	OPT_PASSWORD_FILE,
+};
+#define CLI_KEY_OPTIONS                                                     \
+	{ "bek", required_argument, NULL, OPT_BEK },                        \
+	{ "recovery-password-file", required_argument, NULL,                \
+	  OPT_RECOVERY_PASSWORD_FILE },                                     \
+	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE }
+#define CLI_KEY_HELP                                                        \
+	"  --bek FILE|DIR                 BitLocker startup key (.BEK); a\n"  \
+	"                                 directory is searched for <GUID>.BEK\n" \
+	"  --recovery-password-file FILE  BitLocker recovery password (48\n"   \
+	"                                 digits; - reads standard input)\n"   \
+	"  --password-file FILE           BitLocker user password\n"          \
+	"  (VHDUNLOCK_RECOVERY_PASSWORD also gives a recovery password)\n"
+
+struct cli_keys {
+	struct vu_keyring ring;
+	int given; /* any key option or variable */
+};
+
+/* 1 when c was a key option (and was taken), 0 when not, <0 on error. */
+int cli_key_option(int c, const char *arg, struct cli_keys *k);
+/* Open the image and unlock what the keys open. */
+int cli_open_disk(const char *image, struct cli_keys *k, struct vu_disk **d);
+/* Report a volume the keys did not unlock: exit status 3. */
+int cli_locked_fail(const struct vu_volume *v);
+void cli_keys_free(struct cli_keys *k);
 
 int cmd_info(int argc, char **argv);
 int cmd_export(int argc, char **argv);

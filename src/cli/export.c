@@ -99,8 +99,10 @@ int cmd_export(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_KEY_OPTIONS,
 		{ 0 },
 	};
+	struct cli_keys keys = { 0 };
 	struct vu_disk *d = NULL;
 	struct vu_volume *v;
 	const char *image, *vol, *out;
@@ -114,28 +116,43 @@ int cmd_export(int argc, char **argv)
 			force = 1;
 			break;
 		case 'h':
-			puts("Usage: vhdunlock export IMAGE VOLUME OUT [--force]\n"
-			     "Write the raw content of VOLUME (disk, p1, p2, ...) "
-			     "to OUT, or to standard output when OUT is -.");
+			fputs("Usage: vhdunlock export IMAGE VOLUME OUT [KEYS] "
+			      "[--force]\n"
+			      "Write the content of VOLUME (disk, p1, p2, ...) to "
+			      "OUT, or to standard output\nwhen OUT is -; "
+			      "decrypted when a key unlocks it.\n\nKEYS:\n"
+			      CLI_KEY_HELP, stdout);
+			cli_keys_free(&keys);
 			return EXIT_OK;
 		default:
-			return cli_usage("export: bad option");
+			r = cli_key_option(c, optarg, &keys);
+			if (r <= 0) {
+				cli_keys_free(&keys);
+				return r < 0 ? cli_fail(r)
+					     : cli_usage("export: bad option");
+			}
 		}
 	}
-	if (argc - optind != 3)
+	if (argc - optind != 3) {
+		cli_keys_free(&keys);
 		return cli_usage("export: expected IMAGE VOLUME OUT, got %d "
 				 "arguments", argc - optind);
+	}
 	image = argv[optind];
 	vol = argv[optind + 1];
 	out = argv[optind + 2];
 	to_stdout = !strcmp(out, "-");
-	if (to_stdout && isatty(STDOUT_FILENO))
+	if (to_stdout && isatty(STDOUT_FILENO)) {
+		cli_keys_free(&keys);
 		return cli_usage("export: refusing to write a volume to a "
 				 "terminal; redirect standard output");
+	}
 
-	r = vu_disk_open(image, &d);
-	if (r < 0)
+	r = cli_open_disk(image, &keys, &d);
+	if (r < 0) {
+		cli_keys_free(&keys);
 		return cli_fail(r);
+	}
 	v = vu_disk_volume(d, vol);
 	if (!v && !strcmp(vol, "disk")) {
 		/* 'disk' always names the whole virtual disk, table or not. */
@@ -157,6 +174,17 @@ int cmd_export(int argc, char **argv)
 		r = -EINVAL;
 		goto out;
 	}
+	if (v->lock_error && keys.given) {
+		/* The keys given do not open the volume asked for. */
+		r = cli_locked_fail(v);
+		vu_disk_close(d);
+		cli_keys_free(&keys);
+		return r;
+	}
+	if (vu_volume_encrypted(v) && !v->unlocked)
+		vu_log(VU_LOG_WARN, "%s is encrypted (%s) and no key was given: "
+		       "exporting its encrypted content", v->id,
+		       vu_kind_name(v->probe.kind));
 
 	if (to_stdout) {
 		fd = STDOUT_FILENO;
@@ -197,5 +225,6 @@ out:
 	if (r < 0 && created)
 		unlink(out); /* no half-written volume left behind */
 	vu_disk_close(d);
+	cli_keys_free(&keys);
 	return r < 0 ? cli_fail(r) : EXIT_OK;
 }

@@ -2,7 +2,9 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <ctype.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
@@ -86,6 +88,65 @@ static json_object *table_json(const struct vu_ptable *t)
 	return o;
 }
 
+static json_object *probe_json(const struct vu_probe *p)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "kind", jstr(vu_kind_name(p->kind)));
+	if (p->detail[0])
+		json_object_object_add(o, "detail", jstr(p->detail));
+	json_object_object_add(o, "label", jstr(p->label));
+	json_object_object_add(o, "uuid", jstr(p->uuid));
+	return o;
+}
+
+static void iso_time(time_t t, char *out, size_t n)
+{
+	struct tm tm;
+
+	if (!t || !gmtime_r(&t, &tm))
+		snprintf(out, n, "%s", "");
+	else
+		strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static json_object *bitlocker_json(const struct vu_volume *v)
+{
+	const struct vu_bde_info *in = vu_bde_info(v->bde);
+	json_object *o = json_object_new_object(), *prots;
+	char t[32];
+
+	json_object_object_add(o, "variant", jstr(in->variant));
+	json_object_object_add(o, "method", jstr(in->method_name));
+	json_object_object_add(o, "volume_guid", jstr(in->volume_guid));
+	json_object_object_add(o, "description", jstr(in->description));
+	iso_time(in->creation_time, t, sizeof(t));
+	json_object_object_add(o, "creation_time", jstr(t));
+	json_object_object_add(o, "state", jstr(in->state_name));
+	json_object_object_add(o, "encrypted_size",
+			       json_object_new_uint64(in->encrypted_size));
+	json_object_object_add(o, "partly_encrypted",
+			       json_object_new_boolean(in->partly_encrypted));
+	json_object_object_add(o, "sector_size",
+			       json_object_new_int((int)in->sector_size));
+	prots = json_object_new_array();
+	for (size_t i = 0; i < in->nprotectors; i++) {
+		json_object *p = json_object_new_object();
+		json_object_object_add(p, "type",
+				       jstr(in->protectors[i].type_name));
+		json_object_object_add(p, "guid", jstr(in->protectors[i].guid));
+		json_object_array_add(prots, p);
+	}
+	json_object_object_add(o, "protectors", prots);
+	json_object_object_add(o, "unlocked",
+			       json_object_new_boolean(v->unlocked));
+	if (v->unlocked) {
+		json_object_object_add(o, "unlocked_by", jstr(v->unlocked_by));
+		json_object_object_add(o, "content", probe_json(&v->inner));
+	}
+	return o;
+}
+
 static json_object *volume_json(const struct vu_volume *v)
 {
 	json_object *o = json_object_new_object();
@@ -98,6 +159,8 @@ static json_object *volume_json(const struct vu_volume *v)
 	json_object_object_add(o, "kind", jstr(vu_kind_name(v->probe.kind)));
 	if (v->error)
 		json_object_object_add(o, "error", jstr(v->error));
+	if (v->bde)
+		json_object_object_add(o, "bitlocker", bitlocker_json(v));
 	if (v->probe.detail[0])
 		json_object_object_add(o, "detail", jstr(v->probe.detail));
 	json_object_object_add(o, "label", jstr(v->probe.label));
@@ -138,6 +201,43 @@ static void print_json(const struct vu_disk *d)
 	json_object_put(root);
 }
 
+static void print_bitlocker(const struct vu_volume *v)
+{
+	const struct vu_bde_info *in = vu_bde_info(v->bde);
+	char t[32], size[32], total[32];
+
+	printf("\n%s: BitLocker%s, %s, volume GUID {%s}\n", v->id,
+	       strcmp(in->variant, "to go") ? "" : " To Go", in->method_name,
+	       in->volume_guid);
+	if (in->description[0])
+		printf("    description:  %s\n", in->description);
+	iso_time(in->creation_time, t, sizeof(t));
+	if (t[0])
+		printf("    created:      %s\n", t);
+	cli_human_size(in->encrypted_size, size, sizeof(size));
+	cli_human_size(in->volume_size, total, sizeof(total));
+	printf("    state:        %s (%s of %s encrypted)\n", in->state_name,
+	       size, total);
+	for (size_t i = 0; i < in->nprotectors; i++) {
+		const struct vu_bde_protector *p = &in->protectors[i];
+		printf("    %-13s %-18s {%s}", i ? "" : "protectors:",
+		       p->type_name, p->guid);
+		if (p->type == VU_BDE_PROT_STARTUP_KEY) {
+			/* ADE names the Key Vault secret and .BEK file so */
+			char name[VU_GUID_STRLEN];
+			for (size_t k = 0; k < sizeof(name); k++)
+				name[k] = (char)toupper((unsigned char)p->guid[k]);
+			printf("  key file %s.BEK", name);
+		}
+		putchar('\n');
+	}
+	if (v->unlocked)
+		printf("    unlocked:     with the %s\n"
+		       "    holds:        %s, label \"%s\", UUID %s\n",
+		       v->unlocked_by, vu_kind_name(v->inner.kind),
+		       v->inner.label, v->inner.uuid[0] ? v->inner.uuid : "-");
+}
+
 static void print_text(const struct vu_disk *d)
 {
 	const struct vu_container_info *c = &d->container;
@@ -145,8 +245,9 @@ static void print_text(const struct vu_disk *d)
 
 	cli_human_size(c->virtual_size, size, sizeof(size));
 	printf("image:      %s\n", d->path);
-	printf("container:  %s %s, %s (%" PRIu64 " bytes), %" PRIu32
+	printf("container:  %s%s%s, %s (%" PRIu64 " bytes), %" PRIu32
 	       "-byte sectors\n", vu_container_format_name(c->format),
+	       c->format == VU_FMT_RAW ? "" : " ",
 	       c->format == VU_FMT_RAW ? "" : vu_container_type_name(c->type),
 	       size, c->virtual_size, c->sector_size);
 	for (size_t i = 1; i < c->chain_len; i++)
@@ -191,6 +292,9 @@ static void print_text(const struct vu_disk *d)
 		       v->probe.label[0] ? v->probe.label : "-",
 		       v->probe.uuid[0] ? v->probe.uuid : "-", type);
 	}
+	for (size_t i = 0; i < d->nvolumes; i++)
+		if (d->volumes[i].bde)
+			print_bitlocker(&d->volumes[i]);
 }
 
 int cmd_info(int argc, char **argv)
@@ -198,8 +302,10 @@ int cmd_info(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_KEY_OPTIONS,
 		{ 0 },
 	};
+	struct cli_keys keys = { 0 };
 	struct vu_disk *d;
 	int json = 0, c, r;
 
@@ -210,20 +316,35 @@ int cmd_info(int argc, char **argv)
 			json = 1;
 			break;
 		case 'h':
-			puts("Usage: vhdunlock info IMAGE [--json]\n"
-			     "Show the container, the partition table and every "
-			     "volume of IMAGE.");
+			fputs("Usage: vhdunlock info IMAGE [KEYS] [--json]\n"
+			      "Show the container, the partition table and every "
+			      "volume of IMAGE; with keys,\nalso what the "
+			      "encrypted volumes hold.\n\nKEYS:\n" CLI_KEY_HELP,
+			      stdout);
+			cli_keys_free(&keys);
 			return EXIT_OK;
 		default:
-			return cli_usage("info: bad option");
+			r = cli_key_option(c, optarg, &keys);
+			if (r == 0) {
+				cli_keys_free(&keys);
+				return cli_usage("info: bad option");
+			}
+			if (r < 0) {
+				cli_keys_free(&keys);
+				return cli_fail(r);
+			}
 		}
 	}
-	if (argc - optind != 1)
+	if (argc - optind != 1) {
+		cli_keys_free(&keys);
 		return cli_usage("info: expected one IMAGE, got %d arguments",
 				 argc - optind);
-	r = vu_disk_open(argv[optind], &d);
-	if (r < 0)
+	}
+	r = cli_open_disk(argv[optind], &keys, &d);
+	if (r < 0) {
+		cli_keys_free(&keys);
 		return cli_fail(r);
+	}
 	if (json)
 		print_json(d);
 	else
@@ -236,6 +357,12 @@ int cmd_info(int argc, char **argv)
 			vu_prog, d->volumes[i].id, d->volumes[i].error);
 		r = EXIT_FAIL;
 	}
+	/* Keys were given: every encrypted volume they leave locked is
+	 * named with its protectors. */
+	for (size_t i = 0; keys.given && i < d->nvolumes; i++)
+		if (d->volumes[i].lock_error && r != EXIT_FAIL)
+			r = cli_locked_fail(&d->volumes[i]);
 	vu_disk_close(d);
+	cli_keys_free(&keys);
 	return r;
 }

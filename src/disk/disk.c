@@ -14,15 +14,21 @@ static int add_volume(struct vu_disk *d, const char *id, struct vu_blk *blk,
 	memset(v, 0, sizeof(*v));
 	snprintf(v->id, sizeof(v->id), "%s", id);
 	v->blk = blk; /* transferred */
+	v->raw = vu_blk_ref(blk);
 	v->part = part;
 	d->nvolumes++;
 	r = vu_probe(blk, &v->probe);
+	if (r == 0 && v->probe.kind == VU_KIND_BITLOCKER)
+		r = vu_bde_open(blk, &v->bde);
 	if (r < 0) {
 		/* An unreadable volume is still listed; the front end says
 		 * why and fails once it has shown the rest. */
 		v->error = strdup(vu_errmsg(r));
 		vu_err_clear();
-		v->probe.kind = VU_KIND_UNKNOWN;
+		if (!v->bde)
+			v->probe.kind = v->probe.kind == VU_KIND_BITLOCKER
+						? VU_KIND_BITLOCKER
+						: VU_KIND_UNKNOWN;
 	}
 	return 0;
 }
@@ -82,7 +88,10 @@ void vu_disk_close(struct vu_disk *d)
 		return;
 	for (size_t i = 0; i < d->nvolumes; i++) {
 		vu_blk_unref(d->volumes[i].blk);
+		vu_blk_unref(d->volumes[i].raw);
+		vu_bde_close(d->volumes[i].bde);
 		free(d->volumes[i].error);
+		free(d->volumes[i].lock_error);
 	}
 	free(d->volumes);
 	vu_ptable_free(&d->table);
@@ -90,6 +99,12 @@ void vu_disk_close(struct vu_disk *d)
 	vu_blk_unref(d->blk);
 	free(d->path);
 	free(d);
+}
+
+int vu_volume_encrypted(const struct vu_volume *v)
+{
+	return v->probe.kind == VU_KIND_BITLOCKER ||
+	       v->probe.kind == VU_KIND_LUKS1 || v->probe.kind == VU_KIND_LUKS2;
 }
 
 struct vu_volume *vu_disk_volume(struct vu_disk *d, const char *id)

@@ -22,7 +22,7 @@ void vu_keyring_init(struct vu_keyring *kr)
 void vu_keyring_free(struct vu_keyring *kr)
 {
 	for (size_t i = 0; i < kr->count; i++) {
-		vu_secret_free(kr->keys[i].data, kr->keys[i].len);
+		vu_secret_free(kr->keys[i].data, kr->keys[i].alloc);
 		free(kr->keys[i].origin);
 	}
 	for (size_t i = 0; i < kr->ndirs; i++)
@@ -32,9 +32,9 @@ void vu_keyring_free(struct vu_keyring *kr)
 	memset(kr, 0, sizeof(*kr));
 }
 
-/* Takes data (secret memory) on success and on failure. */
+/* Takes data (secret memory of alloc bytes) on success and on failure. */
 static int push(struct vu_keyring *kr, enum vu_key_kind kind,
-		const char *origin, uint8_t *data, size_t len)
+		const char *origin, uint8_t *data, size_t len, size_t alloc)
 {
 	struct vu_key *k = realloc(kr->keys, (kr->count + 1) * sizeof(*k));
 	char *o = strdup(origin);
@@ -43,11 +43,11 @@ static int push(struct vu_keyring *kr, enum vu_key_kind kind,
 		free(o);
 		if (k)
 			kr->keys = k;
-		vu_secret_free(data, len);
+		vu_secret_free(data, alloc);
 		return vu_fail(-ENOMEM, "out of memory");
 	}
 	kr->keys = k;
-	kr->keys[kr->count++] = (struct vu_key){ kind, o, data, len };
+	kr->keys[kr->count++] = (struct vu_key){ kind, o, data, len, alloc };
 	return 0;
 }
 
@@ -197,14 +197,14 @@ int vu_keyring_add_text(struct vu_keyring *kr, enum vu_key_kind kind,
 					       ? "password"
 					       : "recovery password");
 		}
-		key = vu_secret_alloc(end - start);
+		key = vu_secret_alloc(end - start + 1); /* + NUL */
 		if (!key) {
 			vu_secret_free(buf, len);
 			return vu_fail(-ENOMEM, "out of memory");
 		}
 		memcpy(key, buf + start, end - start);
 		vu_secret_free(buf, len);
-		return push(kr, kind, path, key, end - start);
+		return push(kr, kind, path, key, end - start, end - start + 1);
 	}
 }
 
@@ -217,12 +217,12 @@ int vu_keyring_add_env(struct vu_keyring *kr)
 	if (!v || !*v)
 		return 0;
 	len = strlen(v);
-	buf = vu_secret_alloc(len);
+	buf = vu_secret_alloc(len + 1);
 	if (!buf)
 		return vu_fail(-ENOMEM, "out of memory");
 	memcpy(buf, v, len);
 	return push(kr, VU_KEY_RECOVERY_PASSWORD, "VHDUNLOCK_RECOVERY_PASSWORD",
-		    buf, len);
+		    buf, len, len + 1);
 }
 
 int vu_keyring_add_bek(struct vu_keyring *kr, const char *path)
@@ -249,7 +249,7 @@ int vu_keyring_add_bek(struct vu_keyring *kr, const char *path)
 		r = shrink(&buf, len);
 	if (r < 0)
 		return r;
-	return push(kr, VU_KEY_BEK, path, buf, len);
+	return push(kr, VU_KEY_BEK, path, buf, len, len ? len : 1);
 }
 
 int vu_keyring_find_bek(struct vu_keyring *kr, const char *name)
@@ -269,7 +269,7 @@ int vu_keyring_find_bek(struct vu_keyring *kr, const char *name)
 		r = read_file(path, &buf, &len);
 		if (r < 0)
 			return r;
-		r = push(kr, VU_KEY_BEK, path, buf, len);
+		r = push(kr, VU_KEY_BEK, path, buf, len, len ? len : 1);
 		return r < 0 ? r : 1;
 	}
 	return 0;

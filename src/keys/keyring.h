@@ -17,8 +17,9 @@ struct vu_key {
 	enum vu_key_kind kind;
 	char *origin;	  /* where it came from, for messages: a path, "-",
 			     "VHDUNLOCK_RECOVERY_PASSWORD"; never the key */
-	uint8_t *data;	  /* secret memory */
-	size_t len;
+	uint8_t *data;	  /* secret memory; text keys end in a NUL byte */
+	size_t len;	  /* bytes of key (without that NUL) */
+	size_t alloc;	  /* bytes allocated, for wiping */
 };
 
 struct vu_keyring {
