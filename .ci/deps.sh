@@ -5,7 +5,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null
 apt-get install -y -qq --no-install-recommends \
 	build-essential autoconf automake libtool pkg-config \
-	libvhdi-dev libvhdi-utils libvslvm-dev libfsntfs-dev libfsext-dev \
+	libvhdi-utils libvslvm-dev libfsntfs-dev libfsext-dev \
 	libfsxfs-dev libbfio-dev libcryptsetup-dev libssl-dev \
 	libcurl4-openssl-dev libjson-c-dev libfuse3-dev fuse3 libcmocka-dev \
 	clang libclang-rt-14-dev \
