@@ -91,10 +91,28 @@ for sec in $(sed -n 's/^\[\(.*\)\]$/\1/p' "$conf"); do
 		fail "$sec: info without keys: $(cat stderr)"
 done
 
-# The same volume as a GPT partition inside a VHDX.
+# Every volume again as GPT partition 2 inside a VHDX, with one of its keys.
+for sec in $(sed -n 's/^\[\(.*\)\]$/\1/p' "$conf"); do
+	img="$dir/$sec.img"
+	size=$(stat -c %s "$img")
+	rm -f gpt.raw disk.vhdx
+	truncate -s $((size + 4 * 1024 * 1024)) gpt.raw
+	sgdisk -n 1:2048:+1M -t 1:ef00 -n 2:0:+$((size / 1024))K -t 2:0700 gpt.raw >/dev/null
+	start=$(partx -g -o START -n 2 gpt.raw | tr -d ' ')
+	dd if="$img" of=gpt.raw bs=512 seek="$start" conv=notrunc status=none
+	qemu-img convert -f raw -O vhdx gpt.raw disk.vhdx
+	rp=$(conf_get "$sec" RP)
+	if [ -n "$rp" ]; then
+		printf '%s\n' "$rp" > rp.txt
+		check_output "$sec as GPT p2 inside a VHDX" disk.vhdx p2 "$sec" --recovery-password-file rp.txt
+	else
+		check_output "$sec as GPT p2 inside a VHDX" disk.vhdx p2 "$sec"
+	fi
+done
 sec=bitlk-aes-xts-128-startup-key
 img="$dir/$sec.img"
 size=$(stat -c %s "$img")
+rm -f gpt.raw disk.vhdx
 truncate -s $((size + 4 * 1024 * 1024)) gpt.raw
 sgdisk -n 1:2048:+1M -t 1:ef00 -n 2:0:+$((size / 1024))K -t 2:0700 gpt.raw >/dev/null
 start=$(partx -g -o START -n 2 gpt.raw | tr -d ' ')
