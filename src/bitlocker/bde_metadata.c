@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/bytes.h"
+#include "core/utf16.h"
 #include "core/crc.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -81,59 +82,13 @@ int64_t bde_filetime_to_unix(uint64_t ft)
 
 /* ---- UTF-16LE -> UTF-8 ---- */
 
-static size_t put_utf8(char *o, uint32_t cp)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xc0 | cp >> 6);
-		o[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xe0 | cp >> 12);
-		o[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-		o[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	o[0] = (char)(0xf0 | cp >> 18);
-	o[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-	o[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-	o[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
 char *bde_utf16_to_utf8(const uint8_t *p, size_t len)
 {
-	size_t units = len / 2, n = 0;
-	char *out = malloc(units * 3 + 1);
+	size_t units = len / 2;
+	char *out = malloc(units * 3 + 1); /* a unit gives at most 3 bytes */
 
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < units; i++) {
-		uint32_t cp = vu_le16(p + 2 * i);
-
-		if (cp == 0)
-			break;
-		if (cp >= 0xd800 && cp < 0xdc00 && i + 1 < units) {
-			uint32_t lo = vu_le16(p + 2 * i + 2);
-
-			if (lo >= 0xdc00 && lo < 0xe000) {
-				cp = 0x10000 + ((cp - 0xd800) << 10) +
-				     (lo - 0xdc00);
-				i++;
-			} else {
-				cp = 0xfffd;
-			}
-		} else if (cp >= 0xd800 && cp < 0xe000) {
-			cp = 0xfffd;
-		}
-		/* 4 bytes for a pair (2 units), at most 3 for one unit */
-		n += put_utf8(out + n, cp);
-	}
-	out[n] = '\0';
+	if (out)
+		vu_utf16_to_utf8(p, units, 0, out, units * 3 + 1);
 	return out;
 }
 

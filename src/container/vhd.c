@@ -108,7 +108,8 @@ static int read_locators(struct vu_blk *file, const uint8_t *dyn,
 		}
 	}
 	/* The parent's Unicode name from the header, last resort. */
-	vu_utf16_to_utf8(dyn + VHD_D_PARENT_NAME, 256, 1, name, sizeof(name));
+	vu_utf16_to_utf8(dyn + VHD_D_PARENT_NAME, 256, VU_UTF16_BE, name,
+			 sizeof(name));
 	if (name[0] && !(meta->parent_paths[n++] = strdup(name)))
 		return vu_fail(-ENOMEM, "out of memory");
 	return 0;

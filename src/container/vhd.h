@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "core/blk.h"
+#include "core/utf16.h"
 
 #define VHD_MAX_PARENT_PATHS 10
 
@@ -93,9 +94,5 @@ int vhdx_parse_metadata(struct vu_blk *file, struct vhdx_meta *meta);
 int vhdx_reader_open(struct vu_blk *file, const struct vhdx_meta *meta,
 		     struct vu_blk *parent, struct vu_blk **out);
 
-/* UTF-16 to UTF-8; invalid units become U+FFFD.  units is the count of
- * 16-bit units; stops at a NUL.  Returns the UTF-8 length. */
-size_t vu_utf16_to_utf8(const uint8_t *in, size_t units, int big_endian,
-			char *out, size_t out_size);
 
 #endif

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/bytes.h"
+#include "core/utf16.h"
 #include "core/crc.h"
 #include "core/guid.h"
 #include "core/log.h"
@@ -153,47 +154,6 @@ static void copy_free(struct gpt_copy *c)
 	c->entries = NULL;
 }
 
-/* UTF-16LE (up to n units, NUL-terminated or not) to UTF-8; unpaired
- * surrogates become U+FFFD.  out holds at least 3 * n + 1 bytes. */
-static void utf16le_to_utf8(const uint8_t *in, unsigned n, char *out)
-{
-	char *o = out;
-
-	for (unsigned i = 0; i < n; i++) {
-		uint32_t cp = vu_le16(in + 2 * i);
-
-		if (cp == 0)
-			break;
-		if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < n) {
-			uint32_t lo = vu_le16(in + 2 * (i + 1));
-
-			if (lo >= 0xdc00 && lo <= 0xdfff) {
-				cp = 0x10000 + ((cp - 0xd800) << 10) +
-				     (lo - 0xdc00);
-				i++;
-			}
-		}
-		if (cp >= 0xd800 && cp <= 0xdfff)
-			cp = 0xfffd;
-		if (cp < 0x80) {
-			*o++ = (char)cp;
-		} else if (cp < 0x800) {
-			*o++ = (char)(0xc0 | cp >> 6);
-			*o++ = (char)(0x80 | (cp & 0x3f));
-		} else if (cp < 0x10000) {
-			*o++ = (char)(0xe0 | cp >> 12);
-			*o++ = (char)(0x80 | (cp >> 6 & 0x3f));
-			*o++ = (char)(0x80 | (cp & 0x3f));
-		} else {
-			*o++ = (char)(0xf0 | cp >> 18);
-			*o++ = (char)(0x80 | (cp >> 12 & 0x3f));
-			*o++ = (char)(0x80 | (cp >> 6 & 0x3f));
-			*o++ = (char)(0x80 | (cp & 0x3f));
-		}
-	}
-	*o = '\0';
-}
-
 static int by_start(const void *a, const void *b)
 {
 	const struct vu_part *x = *(const struct vu_part *const *)a;
@@ -305,7 +265,8 @@ static int fill(struct vu_blk *disk, uint32_t ss, const struct gpt_copy *c,
 		memcpy(p->type_guid, e + GPT_E_TYPE_GUID, 16);
 		memcpy(p->part_guid, e + GPT_E_PART_GUID, 16);
 		p->attributes = vu_le64(e + GPT_E_ATTRIBUTES);
-		utf16le_to_utf8(e + GPT_E_NAME, GPT_E_NAME_UNITS, p->name);
+		vu_utf16_to_utf8(e + GPT_E_NAME, GPT_E_NAME_UNITS, 0, p->name,
+				 sizeof(p->name));
 	}
 	r = check_overlap(disk, ss, parts, n);
 	if (r < 0)

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "core/bytes.h"
+#include "core/utf16.h"
 #include "core/crc.h"
 #include "core/log.h"
 #include "volume/probe_format.h"
@@ -110,55 +111,6 @@ static void set_uuid(struct vu_probe *out, const uint8_t u[16])
 static void set_detail(struct vu_probe *out, const char *s)
 {
 	snprintf(out->detail, sizeof(out->detail), "%s", s);
-}
-
-/* UTF-16LE to UTF-8 as libblkid's ul_encode_to_utf8: pairs joined, a lone
- * surrogate encoded as it is, stops at U+0000 or when dst is full. */
-static void utf16le_to_utf8(char *dst, size_t dstsz, const uint8_t *src,
-			    size_t len)
-{
-	size_t i, j = 0;
-
-	for (i = 0; i + 2 <= len; i += 2) {
-		uint32_t c = vu_le16(src + i);
-
-		if (c >= 0xd800 && c <= 0xdbff && i + 4 <= len) {
-			uint32_t c2 = vu_le16(src + i + 2);
-
-			if (c2 >= 0xdc00 && c2 <= 0xdfff) {
-				c = 0x10000 + ((c - 0xd800) << 10) +
-				    (c2 - 0xdc00);
-				i += 2;
-			}
-		}
-		if (c == 0)
-			break;
-		if (c < 0x80) {
-			if (j + 1 >= dstsz)
-				break;
-			dst[j++] = (char)c;
-		} else if (c < 0x800) {
-			if (j + 2 >= dstsz)
-				break;
-			dst[j++] = (char)(0xc0 | c >> 6);
-			dst[j++] = (char)(0x80 | (c & 0x3f));
-		} else if (c < 0x10000) {
-			if (j + 3 >= dstsz)
-				break;
-			dst[j++] = (char)(0xe0 | c >> 12);
-			dst[j++] = (char)(0x80 | (c >> 6 & 0x3f));
-			dst[j++] = (char)(0x80 | (c & 0x3f));
-		} else {
-			if (j + 4 >= dstsz)
-				break;
-			dst[j++] = (char)(0xf0 | c >> 18);
-			dst[j++] = (char)(0x80 | (c >> 12 & 0x3f));
-			dst[j++] = (char)(0x80 | (c >> 6 & 0x3f));
-			dst[j++] = (char)(0x80 | (c & 0x3f));
-		}
-	}
-	dst[j] = '\0';
-	rtrim(dst);
 }
 
 static int is_pow2(uint64_t x)
@@ -382,8 +334,10 @@ static int ntfs_label(struct vu_blk *vol, uint64_t mft_off, uint32_t recsize,
 
 			if (a[ATTR_NONRES_OFF] == 0 && voff <= alen &&
 			    vlen <= alen - voff)
-				utf16le_to_utf8(out->label, sizeof(out->label),
-						a + voff, vlen);
+				/* lone surrogates kept, as libblkid does */
+				vu_utf16_to_utf8(a + voff, vlen / 2,
+						 VU_UTF16_KEEP_LONE, out->label,
+						 sizeof(out->label));
 			break;
 		}
 		aoff += alen;

@@ -141,6 +141,15 @@ static void test_utf16(void **state)
 	/* a small buffer truncates at a character boundary */
 	vu_utf16_to_utf8(le, sizeof(le) / 2, 0, out, 4);
 	assert_string_equal(out, "a\xc3\xa9");
+	/* as libblkid: a lone surrogate encoded as it is */
+	vu_utf16_to_utf8(le, sizeof(le) / 2, VU_UTF16_KEEP_LONE, out, sizeof(out));
+	assert_string_equal(out, "a\xc3\xa9\xf0\x9f\x98\x80\xed\xb0\x80");
+	/* big-endian (VHD parent names) */
+	{
+		static const uint8_t be[] = { 0, 'v', 0, 'h', 0, 'd', 0, 0 };
+		vu_utf16_to_utf8(be, 4, VU_UTF16_BE, out, sizeof(out));
+		assert_string_equal(out, "vhd");
+	}
 }
 
 /* A minimal fixed VHD: 4 KiB of data and a valid footer. */
