@@ -135,6 +135,35 @@ static const EVP_CIPHER *aes_ccm(size_t key_len)
  * tag and no associated data (NIST SP 800-38C). */
 #define CCM_MAX_LEN 0xffffffu
 
+/* The steps both directions share: cipher, nonce and tag lengths, key and
+ * nonce, then the message length, which CCM needs before any data.  tag is
+ * the expected tag when decrypting, NULL when encrypting. */
+static int ccm_start(EVP_CIPHER_CTX *ctx, int enc, const EVP_CIPHER *cipher,
+		     const uint8_t *key, const uint8_t nonce[12], uint8_t *tag,
+		     size_t len)
+{
+	int outl;
+
+	if (EVP_CipherInit_ex(ctx, cipher, NULL, NULL, NULL, enc) != 1)
+		return ossl_fail("EVP_CipherInit_ex(ccm)");
+	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_CCM_SET_IVLEN, 12, NULL) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_CCM_SET_TAG, 16, tag) != 1)
+		return ossl_fail("EVP_CIPHER_CTX_ctrl(ccm)");
+	if (EVP_CipherInit_ex(ctx, NULL, NULL, key, nonce, enc) != 1)
+		return ossl_fail("EVP_CipherInit_ex(ccm key)");
+	if (EVP_CipherUpdate(ctx, NULL, &outl, NULL, (int)len) != 1)
+		return ossl_fail("EVP_CipherUpdate(ccm length)");
+	return 0;
+}
+
+static int ccm_args_ok(const EVP_CIPHER *cipher, const uint8_t *key,
+		       const uint8_t *nonce, const uint8_t *tag,
+		       const uint8_t *in, size_t len, const uint8_t *out)
+{
+	return cipher && key && nonce && tag && len <= CCM_MAX_LEN &&
+	       (!len || (in && out));
+}
+
 int vu_aes_ccm_decrypt(const uint8_t *key, size_t key_len,
 		       const uint8_t nonce[12], const uint8_t *in, size_t len,
 		       const uint8_t tag[16], uint8_t *out)
@@ -142,45 +171,25 @@ int vu_aes_ccm_decrypt(const uint8_t *key, size_t key_len,
 	const EVP_CIPHER *cipher = aes_ccm(key_len);
 	EVP_CIPHER_CTX *ctx;
 	uint8_t t[16];
-	int outl, err = 0;
+	int outl, err;
 
-	if (!cipher || !key || !nonce || !tag || len > CCM_MAX_LEN ||
-	    (len && (!in || !out)))
+	if (!ccm_args_ok(cipher, key, nonce, tag, in, len, out))
 		return -EINVAL;
 	ctx = EVP_CIPHER_CTX_new();
 	if (!ctx)
 		return -ENOMEM;
 	memcpy(t, tag, 16); /* SET_TAG takes a non-const pointer */
-	if (EVP_DecryptInit_ex(ctx, cipher, NULL, NULL, NULL) != 1) {
-		err = ossl_fail("EVP_DecryptInit_ex");
-		goto out;
-	}
-	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_CCM_SET_IVLEN, 12, NULL) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_CCM_SET_TAG, 16, t) != 1) {
-		err = ossl_fail("EVP_CIPHER_CTX_ctrl(ccm)");
-		goto out;
-	}
-	if (EVP_DecryptInit_ex(ctx, NULL, NULL, key, nonce) != 1) {
-		err = ossl_fail("EVP_DecryptInit_ex");
-		goto out;
-	}
-	/* Announce the length first (CCM needs it before any data). */
-	if (EVP_DecryptUpdate(ctx, NULL, &outl, NULL, (int)len) != 1) {
-		err = ossl_fail("EVP_DecryptUpdate(ccm length)");
-		goto out;
-	}
+	err = ccm_start(ctx, 0, cipher, key, nonce, t, len);
 	/* For CCM the tag is checked by this call: failing here means the
 	 * key is wrong or the data damaged, which the caller expects for all
 	 * but one of the keys it tries: no message, no queued error. */
-	if (EVP_DecryptUpdate(ctx, len ? out : t, &outl, len ? in : t,
-			      (int)len) != 1) {
+	if (!err && EVP_DecryptUpdate(ctx, len ? out : t, &outl,
+				      len ? in : t, (int)len) != 1) {
 		ERR_clear_error();
 		if (len)
 			OPENSSL_cleanse(out, len);
 		err = -EPERM;
-		goto out;
 	}
-out:
 	OPENSSL_cleanse(t, sizeof(t));
 	EVP_CIPHER_CTX_free(ctx); /* cleanses the key schedule */
 	return err;
@@ -193,45 +202,22 @@ int vu_aes_ccm_encrypt(const uint8_t *key, size_t key_len,
 	const EVP_CIPHER *cipher = aes_ccm(key_len);
 	EVP_CIPHER_CTX *ctx;
 	uint8_t t[16];
-	int outl, err = 0;
+	int outl, err;
 
-	if (!cipher || !key || !nonce || !tag || len > CCM_MAX_LEN ||
-	    (len && (!in || !out)))
+	if (!ccm_args_ok(cipher, key, nonce, tag, in, len, out))
 		return -EINVAL;
 	ctx = EVP_CIPHER_CTX_new();
 	if (!ctx)
 		return -ENOMEM;
-	if (EVP_EncryptInit_ex(ctx, cipher, NULL, NULL, NULL) != 1) {
-		err = ossl_fail("EVP_EncryptInit_ex");
-		goto out;
-	}
-	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_CCM_SET_IVLEN, 12, NULL) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_CCM_SET_TAG, 16, NULL) != 1) {
-		err = ossl_fail("EVP_CIPHER_CTX_ctrl(ccm)");
-		goto out;
-	}
-	if (EVP_EncryptInit_ex(ctx, NULL, NULL, key, nonce) != 1) {
-		err = ossl_fail("EVP_EncryptInit_ex");
-		goto out;
-	}
-	if (EVP_EncryptUpdate(ctx, NULL, &outl, NULL, (int)len) != 1) {
-		err = ossl_fail("EVP_EncryptUpdate(ccm length)");
-		goto out;
-	}
-	if (EVP_EncryptUpdate(ctx, len ? out : t, &outl, len ? in : t,
-			      (int)len) != 1) {
+	err = ccm_start(ctx, 1, cipher, key, nonce, NULL, len);
+	if (!err && EVP_EncryptUpdate(ctx, len ? out : t, &outl, len ? in : t,
+				      (int)len) != 1)
 		err = ossl_fail("EVP_EncryptUpdate(ccm)");
-		goto out;
-	}
-	if (EVP_EncryptFinal_ex(ctx, t, &outl) != 1) {
+	if (!err && EVP_EncryptFinal_ex(ctx, t, &outl) != 1)
 		err = ossl_fail("EVP_EncryptFinal_ex(ccm)");
-		goto out;
-	}
-	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_CCM_GET_TAG, 16, tag) != 1) {
+	if (!err &&
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_CCM_GET_TAG, 16, tag) != 1)
 		err = ossl_fail("EVP_CIPHER_CTX_ctrl(ccm get tag)");
-		goto out;
-	}
-out:
 	if (err && len)
 		OPENSSL_cleanse(out, len);
 	OPENSSL_cleanse(t, sizeof(t));
