@@ -79,7 +79,16 @@ keys() {
 	[ "$1" = bitlk-partially-encrypted-aes-cbc-128 ] && echo "clearkey -"
 	return 0
 }
-keyargs() { if [ "$1" = clearkey ]; then echo --clearkey; else echo "--$1 $2"; fi; }
+# secret VALUE: write a password to a file and print its name (secrets
+# never go on a command line)
+secret() { printf '%s' "$1" > secret.txt; echo secret.txt; }
+keyargs() {
+	case $1 in
+	clearkey) echo --clearkey ;;
+	bek) echo "--bek $2" ;;
+	*) echo "--$1-file $(secret "$2")" ;;
+	esac
+}
 
 total=0
 for n in $sections; do
@@ -131,19 +140,19 @@ else
 fi
 rp=$(conf bitlk-aes-xts-128 RP)
 # a well-formed recovery password of another volume
-"$dec" -q --recovery-password "$(conf bitlk-aes-cbc-128 RP)" "$xts" > /dev/null 2> err.txt; rc=$?
+"$dec" -q --recovery-password-file "$(secret "$(conf bitlk-aes-cbc-128 RP)")" "$xts" > /dev/null 2> err.txt; rc=$?
 [ $rc -eq 1 ] && grep -q "recovery password given matches no protector" err.txt &&
 	ok "wrong recovery password: EPERM" || fail "wrong recovery password: status $rc, $(cat err.txt)"
 # one digit changed: the check digit of group 2 fails before any stretch
 bad=$(printf '%s' "$rp" | sed 's/^\(.......\)\(.\)/\1X/' | sed "s/X/$(( ($(printf '%s' "$rp" | cut -c8) + 1) % 10 ))/")
-"$dec" -q --recovery-password "$bad" "$xts" > /dev/null 2> err.txt; rc=$?
+"$dec" -q --recovery-password-file "$(secret "$bad")" "$xts" > /dev/null 2> err.txt; rc=$?
 [ $rc -eq 22 ] && grep -q "group 2 fails its check digit" err.txt &&
 	ok "bad check digit: EINVAL naming group 2" || fail "bad check digit: status $rc, $(cat err.txt)"
-"$dec" -q --recovery-password "${rp%-*}" "$xts" > /dev/null 2> err.txt; rc=$?
+"$dec" -q --recovery-password-file "$(secret "${rp%-*}")" "$xts" > /dev/null 2> err.txt; rc=$?
 [ $rc -eq 22 ] && ok "short recovery password: EINVAL" || fail "short recovery password: status $rc, $(cat err.txt)"
-"$dec" -q --recovery-password "$(printf '%s' "$rp" | tr -d -)" "$xts" | sha256sum | grep -q "^$(conf bitlk-aes-xts-128 SHA256SUM) " &&
+"$dec" -q --recovery-password-file "$(secret "$(printf '%s' "$rp" | tr -d -)")" "$xts" | sha256sum | grep -q "^$(conf bitlk-aes-xts-128 SHA256SUM) " &&
 	ok "recovery password without dashes" || fail "recovery password without dashes"
-"$dec" -q --password wrong "$xts" > /dev/null 2> err.txt; rc=$?
+"$dec" -q --password-file "$(secret wrong)" "$xts" > /dev/null 2> err.txt; rc=$?
 [ $rc -eq 1 ] && ok "wrong password: EPERM" || fail "wrong password: status $rc, $(cat err.txt)"
 "$dec" -q --clearkey "$xts" > /dev/null 2> err.txt; rc=$?
 [ $rc -eq 126 ] && grep -q "no clear key" err.txt && ok "no clear key: ENOKEY" || fail "no clear key: status $rc, $(cat err.txt)"
@@ -179,7 +188,7 @@ for off in $offs; do
 	i=$((i + 1))
 	cp --sparse=always "$cbc" damaged.img
 	printf 'XXXXXXXX' | dd of=damaged.img bs=1 seek="$off" conv=notrunc 2>/dev/null
-	got=$("$dec" --recovery-password "$cbc_rp" damaged.img 2> err.txt | sha256sum | cut -c1-64)
+	got=$("$dec" --recovery-password-file "$(secret "$cbc_rp")" damaged.img 2> err.txt | sha256sum | cut -c1-64)
 	if [ "$got" = "$cbc_sha" ]; then
 		ok "metadata copy $i damaged: still decrypts"
 	else

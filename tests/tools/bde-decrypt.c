@@ -1,14 +1,14 @@
 /* Test tool: open a BitLocker volume image, unlock it, write the decrypted
  * volume to standard output (or print what the parser found).
  *
- *   bde-decrypt [-i] [-q] [--bek FILE] [--recovery-password RP]
- *               [--password PW] [--clearkey] [--offset N] IMAGE
+ *   bde-decrypt [-i] [-q] [--bek FILE] [--recovery-password-file FILE]
+ *               [--password-file FILE] [--clearkey] [--offset N] IMAGE
  *
  * -i prints the metadata (one "key: value" per line) instead of data;
  * with keys, -i also unlocks and prints "unlocked-by: <type> <guid>".
  * Exit status: 0, or the errno of the failure (EPERM, ENOKEY, ...), with
- * the message on stderr.  Test-only: secrets on the command line are fine
- * here, never in vhdunlock itself. */
+ * the message on stderr.  Secrets come from files, never from argv (other
+ * users can read a process's arguments), as in vhdunlock itself. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -86,6 +86,24 @@ static void print_info(const struct vu_bde_info *in)
 		       in->protectors[i].type_name);
 }
 
+/* A password from a file, without its trailing newline; exits on error. */
+static const char *read_secret(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f) {
+		perror(path);
+		exit(2);
+	}
+	n = fread(buf, 1, size - 1, f);
+	fclose(f);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	buf[n] = '\0';
+	return buf;
+}
+
 int main(int argc, char **argv)
 {
 	const char *bek = NULL, *rp = NULL, *pw = NULL, *image = NULL;
@@ -94,6 +112,7 @@ int main(int argc, char **argv)
 	struct vu_blk *file = NULL, *vol = NULL, *dec = NULL;
 	struct vu_bde *b = NULL;
 	uint8_t *buf = NULL;
+	static char rp_buf[256], pw_buf[256];
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-i"))
@@ -104,17 +123,18 @@ int main(int argc, char **argv)
 			clear = 1;
 		else if (!strcmp(argv[i], "--bek") && i + 1 < argc)
 			bek = argv[++i];
-		else if (!strcmp(argv[i], "--recovery-password") && i + 1 < argc)
-			rp = argv[++i];
-		else if (!strcmp(argv[i], "--password") && i + 1 < argc)
-			pw = argv[++i];
+		else if (!strcmp(argv[i], "--recovery-password-file") &&
+			 i + 1 < argc)
+			rp = read_secret(argv[++i], rp_buf, sizeof(rp_buf));
+		else if (!strcmp(argv[i], "--password-file") && i + 1 < argc)
+			pw = read_secret(argv[++i], pw_buf, sizeof(pw_buf));
 		else if (!strcmp(argv[i], "--offset") && i + 1 < argc)
 			offset = strtoull(argv[++i], NULL, 0);
 		else if (argv[i][0] != '-' && !image)
 			image = argv[i];
 		else {
 			fprintf(stderr, "usage: bde-decrypt [-i] [-q] [--bek F] "
-				"[--recovery-password RP] [--password PW] "
+				"[--recovery-password-file F] [--password-file F] "
 				"[--clearkey] [--offset N] IMAGE\n");
 			return 2;
 		}
