@@ -208,6 +208,63 @@ int vu_keyring_add_text(struct vu_keyring *kr, enum vu_key_kind kind,
 	}
 }
 
+/* Read a key file (or "-") into an exact-size secret buffer with a NUL
+ * after it, so text keys can be used as C strings too. */
+static int read_key(const char *path, const char *prompt, uint8_t **out,
+		    size_t *len)
+{
+	uint8_t *buf, *key;
+	int r = !strcmp(path, "-") ? read_stdin(prompt, &buf, len)
+				   : read_file(path, &buf, len);
+
+	if (r < 0)
+		return r;
+	key = vu_secret_alloc(*len + 1);
+	if (!key) {
+		vu_secret_free(buf, *len ? *len : 1);
+		return vu_fail(-ENOMEM, "out of memory");
+	}
+	memcpy(key, buf, *len);
+	vu_secret_free(buf, *len ? *len : 1);
+	*out = key;
+	return 0;
+}
+
+int vu_keyring_add_passphrase(struct vu_keyring *kr, const char *path)
+{
+	uint8_t *key;
+	size_t len, alloc;
+	int r = read_key(path, "LUKS passphrase", &key, &len);
+
+	if (r < 0)
+		return r;
+	alloc = len + 1;
+	if (len && key[len - 1] == '\n')
+		key[--len] = 0;
+	if (!len) {
+		vu_secret_free(key, alloc);
+		return vu_fail(-EINVAL, "%s: is empty, expected a passphrase",
+			       strcmp(path, "-") ? path : "standard input");
+	}
+	return push(kr, VU_KEY_PASSPHRASE, path, key, len, alloc);
+}
+
+int vu_keyring_add_keyfile(struct vu_keyring *kr, const char *path)
+{
+	uint8_t *key;
+	size_t len;
+	int r = read_key(path, "LUKS key file content", &key, &len);
+
+	if (r < 0)
+		return r;
+	if (!len) {
+		vu_secret_free(key, 1);
+		return vu_fail(-EINVAL, "%s: is empty, expected a key file",
+			       strcmp(path, "-") ? path : "standard input");
+	}
+	return push(kr, VU_KEY_KEYFILE, path, key, len, len + 1);
+}
+
 int vu_keyring_add_env(struct vu_keyring *kr)
 {
 	const char *v = getenv("VHDUNLOCK_RECOVERY_PASSWORD");

@@ -11,6 +11,8 @@ enum vu_key_kind {
 	VU_KEY_BEK,		  /* BitLocker startup key file (.BEK) */
 	VU_KEY_RECOVERY_PASSWORD, /* BitLocker 48-digit recovery password */
 	VU_KEY_PASSWORD,	  /* BitLocker user password */
+	VU_KEY_PASSPHRASE,	  /* LUKS passphrase (one trailing newline removed) */
+	VU_KEY_KEYFILE,		  /* LUKS key file, byte for byte */
 };
 
 struct vu_key {
@@ -40,6 +42,11 @@ int vu_keyring_add_bek(struct vu_keyring *kr, const char *path);
  * trailing newline are removed. */
 int vu_keyring_add_text(struct vu_keyring *kr, enum vu_key_kind kind,
 			const char *path);
+/* --passphrase-file FILE: exactly one trailing newline is removed, nothing
+ * else (a passphrase may end in spaces).  --key-file FILE: byte for byte,
+ * as ADE's LinuxPassPhraseFileName (172 bytes of base64, no newline). */
+int vu_keyring_add_passphrase(struct vu_keyring *kr, const char *path);
+int vu_keyring_add_keyfile(struct vu_keyring *kr, const char *path);
 /* VHDUNLOCK_RECOVERY_PASSWORD, if set. */
 int vu_keyring_add_env(struct vu_keyring *kr);
 /* Load <name> (e.g. "<GUID>.BEK") from the --bek directories into the
