@@ -72,5 +72,7 @@ void cli_keys_free(struct cli_keys *k);
 
 int cmd_info(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_mount(int argc, char **argv);
+int cmd_umount(int argc, char **argv);
 
 #endif

@@ -19,6 +19,10 @@ static const char usage_text[] =
 	"  info IMAGE [--json]        container, partition table and volumes\n"
 	"  export IMAGE VOLUME OUT    write a volume's raw content to OUT\n"
 	"                             (- for standard output)\n"
+	"  mount IMAGE MOUNTPOINT     read-only FUSE mount: MOUNTPOINT/<id>.img\n"
+	"                             is each volume's raw content (-f stays\n"
+	"                             in the foreground, -o OPTS FUSE options)\n"
+	"  umount MOUNTPOINT          unmount what mount mounted\n"
 	"\n"
 	"Options:\n"
 	"  --json         (info) print one JSON document (schema: man vhdunlock)\n"
@@ -89,6 +93,8 @@ int main(int argc, char **argv)
 	} commands[] = {
 		{ "info", cmd_info },
 		{ "export", cmd_export },
+		{ "mount", cmd_mount },
+		{ "umount", cmd_umount },
 	};
 
 	harden();
