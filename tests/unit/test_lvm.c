@@ -1,0 +1,416 @@
+/* LVM2: the metadata text parser, and synthetic PVs (label, pv_header,
+ * mda header, text; checksums computed here bitwise, independent of
+ * core/crc.c) for validation and the extent mapping of linear LVs. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/blk.h"
+#include "core/bytes.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "lvm/lvm.h"
+#include "lvm/lvm_config.h"
+
+/* ---- parser ---- */
+
+static struct lvm_cfg *parse_ok(const char *t)
+{
+	struct lvm_cfg *c = NULL;
+
+	vu_err_clear();
+	assert_int_equal(lvm_cfg_parse(t, strlen(t), &c), 0);
+	assert_non_null(c);
+	return c;
+}
+
+static void parse_bad(const char *t, const char *msg)
+{
+	struct lvm_cfg *c = (struct lvm_cfg *)1;
+
+	vu_err_clear();
+	assert_int_equal(lvm_cfg_parse(t, strlen(t), &c), -EUCLEAN);
+	assert_null(c);
+	if (msg && !strstr(vu_errmsg(-EUCLEAN), msg))
+		fail_msg("message \"%s\" lacks \"%s\"", vu_errmsg(-EUCLEAN),
+			 msg);
+}
+
+static void test_parse_basic(void **state)
+{
+	const char *t = "# comment\nvg {\n id = \"a-b\" # trailing\n"
+			"seqno = 7\n status = [\"READ\", \"WRITE\"]\n"
+			" flags = []\n pvs {\n  pv0 { pe_start = 2048 }\n }\n"
+			" esc = \"q\\\"uo\\\\te\"\n neg = -5\n f = 1.5\n}\n"
+			"contents = \"Text Format Volume Group\"\nversion = 1\n";
+	struct lvm_cfg *c = parse_ok(t);
+	const struct lvm_cfg *vg = lvm_cfg_section(c, "vg"), *pv;
+	const struct lvm_cfg *f;
+	int64_t v = 0;
+
+	(void)state;
+	assert_non_null(vg);
+	assert_string_equal(lvm_cfg_str(vg, "id"), "a-b");
+	assert_int_equal(lvm_cfg_int(vg, "seqno", &v), 0);
+	assert_int_equal(v, 7);
+	assert_true(lvm_cfg_has_flag(vg, "status", "WRITE"));
+	assert_false(lvm_cfg_has_flag(vg, "status", "VISIBLE"));
+	assert_false(lvm_cfg_has_flag(vg, "flags", "READ"));
+	pv = lvm_cfg_section(lvm_cfg_section(vg, "pvs"), "pv0");
+	assert_int_equal(lvm_cfg_int(pv, "pe_start", &v), 0);
+	assert_int_equal(v, 2048);
+	assert_string_equal(lvm_cfg_str(vg, "esc"), "q\"uo\\te");
+	assert_int_equal(lvm_cfg_int(vg, "neg", &v), 0);
+	assert_int_equal(v, -5);
+	f = lvm_cfg_get(vg, "f");
+	assert_int_equal(f->v.type, LVM_V_FLOAT);
+	assert_int_equal(lvm_cfg_int(vg, "f", &v), -ENOENT);
+	assert_null(lvm_cfg_str(vg, "seqno")); /* wrong type */
+	assert_null(lvm_cfg_section(vg, "id"));
+	assert_int_equal(lvm_cfg_int(c, "version", &v), 0);
+	lvm_cfg_free(c);
+}
+
+static void test_parse_numbers(void **state)
+{
+	struct lvm_cfg *c;
+	int64_t v;
+
+	(void)state;
+	c = parse_ok("a = 9223372036854775807\nb = -9223372036854775808\n");
+	assert_int_equal(lvm_cfg_int(c, "a", &v), 0);
+	assert_true(v == INT64_MAX);
+	assert_int_equal(lvm_cfg_int(c, "b", &v), 0);
+	assert_true(v == INT64_MIN);
+	lvm_cfg_free(c);
+	parse_bad("a = 9223372036854775808\n", "out of range");
+	parse_bad("a = 99999999999999999999999999\n", "out of range");
+	parse_bad("a = -\n", "malformed number");
+	parse_bad("a = 12abc\n", "malformed number");
+	parse_bad("a = 1.2.3\n", "malformed number");
+}
+
+static void test_parse_truncated(void **state)
+{
+	const char *full = "vg {\n id = \"x\"\n a = [ \"pv0\", 0 ]\n}\n";
+	size_t n = strlen(full);
+
+	(void)state;
+	parse_bad("vg {\n id = \"x", "unterminated string");
+	parse_bad("vg {\n id = \"x\n\"\n}", "newline in a string");
+	parse_bad("vg {\n a = [ \"pv0\", 0\n", "unterminated array");
+	parse_bad("vg {\n a = 1\n", "line 3: unterminated section");
+	parse_bad("}\n", "unbalanced");
+	parse_bad("vg\n", "expected '=' or '{', found the end");
+	parse_bad("a = \n", "expected a value");
+	parse_bad("a = [ [ 1 ] ]\n", "expected a string or a number");
+	parse_bad("a = [ 1 2 ]\n", "expected ',' or ']'");
+	parse_bad("a b\n", "expected '=' or '{'");
+	parse_bad("= 1\n", "expected a name");
+	/* every prefix either parses or fails cleanly */
+	for (size_t i = 0; i <= n; i++) {
+		struct lvm_cfg *c = NULL;
+		int r = lvm_cfg_parse(full, i, &c);
+
+		assert_true(r == 0 || r == -EUCLEAN);
+		lvm_cfg_free(c);
+	}
+	/* a NUL ends the text (lvm's size counts it) */
+	{
+		struct lvm_cfg *c = NULL;
+
+		assert_int_equal(lvm_cfg_parse("a = 1\n\0garbage {", 17, &c), 0);
+		lvm_cfg_free(c);
+	}
+}
+
+static void test_parse_depth(void **state)
+{
+	char t[512];
+	size_t k = 0;
+	struct lvm_cfg *c;
+
+	(void)state;
+	for (int d = 0; d < LVM_CFG_MAX_DEPTH; d++)
+		k += (size_t)snprintf(t + k, sizeof(t) - k, "s%d {", d);
+	for (int d = 0; d < LVM_CFG_MAX_DEPTH; d++)
+		t[k++] = '}';
+	t[k] = '\0';
+	c = parse_ok(t);
+	lvm_cfg_free(c);
+	k = 0;
+	for (int d = 0; d <= LVM_CFG_MAX_DEPTH; d++)
+		k += (size_t)snprintf(t + k, sizeof(t) - k, "s%d {", d);
+	for (int d = 0; d <= LVM_CFG_MAX_DEPTH; d++)
+		t[k++] = '}';
+	t[k] = '\0';
+	parse_bad(t, "nested too deeply");
+	/* hostile: a very deep opening run stops at the limit */
+	{
+		size_t n = 100000;
+		char *big = malloc(2 * n + 1);
+
+		assert_non_null(big);
+		for (size_t i = 0; i < n; i++)
+			memcpy(big + 2 * i, "s{", 2);
+		big[2 * n] = '\0';
+		parse_bad(big, "nested too deeply");
+		free(big);
+	}
+}
+
+/* ---- synthetic PVs ---- */
+
+static uint32_t ref_crc(const uint8_t *p, size_t n)
+{
+	uint32_t crc = 0xf597a6cfu;
+
+	while (n--) {
+		crc ^= *p++;
+		for (int k = 0; k < 8; k++)
+			crc = crc & 1 ? crc >> 1 ^ 0xedb88320u : crc >> 1;
+	}
+	return crc;
+}
+
+#define PV_UUID "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+#define PV_UUID_FMT "AAAAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAAAA"
+#define MDA_OFF 4096u
+#define MDA_SIZE 16384u
+#define PE_START 64u	/* sectors: 32 KiB */
+#define EXTENT 8u	/* sectors: 4 KiB */
+#define PE_COUNT 16u
+#define IMG_SIZE (PE_START * 512 + PE_COUNT * EXTENT * 512)
+
+/* the LV "lv" has two segments: extents 0-1 at PE 5, 2-4 at PE 1 */
+static const char vg_text[] =
+	"vg0 {\nid = \"BBBBBB-BBBB-BBBB-BBBB-BBBB-BBBB-BBBBBB\"\nseqno = 3\n"
+	"extent_size = 8\nphysical_volumes {\npv0 {\n"
+	"id = \"" PV_UUID_FMT "\"\ndevice = \"/dev/x\"\n"
+	"dev_size = 1088\npe_start = 64\npe_count = 16\n}\n}\n"
+	"logical_volumes {\nlv {\nid = \"CCCCCC-CCCC-CCCC-CCCC-CCCC-CCCC-CCCCCC\"\n"
+	"status = [\"READ\", \"WRITE\", \"VISIBLE\"]\nsegment_count = 2\n"
+	"segment1 {\nstart_extent = 0\nextent_count = 2\ntype = \"striped\"\n"
+	"stripe_count = 1\nstripes = [\n\"pv0\", 5\n]\n}\n"
+	"segment2 {\nstart_extent = 2\nextent_count = 3\ntype = \"striped\"\n"
+	"stripe_count = 1\nstripes = [\n\"pv0\", 1\n]\n}\n}\n"
+	"hid {\nid = \"DDDDDD-DDDD-DDDD-DDDD-DDDD-DDDD-DDDDDD\"\n"
+	"status = [\"READ\"]\nsegment1 {\nstart_extent = 0\nextent_count = 1\n"
+	"type = \"striped\"\nstripe_count = 1\nstripes = [\"pv0\", 0]\n}\n}\n"
+	"thin {\nid = \"EEEEEE-EEEE-EEEE-EEEE-EEEE-EEEE-EEEEEE\"\n"
+	"status = [\"READ\", \"VISIBLE\"]\nsegment1 {\nstart_extent = 0\n"
+	"extent_count = 4\ntype = \"thin\"\nthin_pool = \"p\"\n}\n}\n"
+	"}\n}\ncontents = \"Text Format Volume Group\"\nversion = 1\n";
+
+/* text_at: the text's offset in the mda (wraps when near the end) */
+static uint8_t *make_pv(const char *text, uint32_t text_at)
+{
+	uint8_t *b = calloc(1, IMG_SIZE);
+	uint8_t *lab = b + 512, *h = b + MDA_OFF;
+	size_t tl = strlen(text) + 1;
+	uint8_t *p;
+
+	assert_non_null(b);
+	memcpy(lab, "LABELONE", 8);
+	vu_put_le64(lab + 8, 1);
+	vu_put_le32(lab + 20, 32);
+	memcpy(lab + 24, "LVM2 001", 8);
+	p = lab + 32;
+	memcpy(p, PV_UUID, 32);
+	vu_put_le64(p + 32, IMG_SIZE);
+	vu_put_le64(p + 40, PE_START * 512); /* data area, then a 0 entry */
+	vu_put_le64(p + 72, MDA_OFF);	     /* metadata area, then 0 */
+	vu_put_le64(p + 80, MDA_SIZE);
+	vu_put_le32(lab + 16, ref_crc(lab + 20, 512 - 20));
+	memcpy(h + 4, "\040\114\126\115\062\040\170\133\065\101\045\162\060"
+		      "\116\052\076", 16);
+	vu_put_le32(h + 20, 1);
+	vu_put_le64(h + 24, MDA_OFF);
+	vu_put_le64(h + 32, MDA_SIZE);
+	vu_put_le64(h + 40, text_at);
+	vu_put_le64(h + 48, tl);
+	vu_put_le32(h + 56, ref_crc((const uint8_t *)text, tl));
+	vu_put_le32(h, ref_crc(h + 4, 512 - 4));
+	for (size_t i = 0; i < tl; i++) {
+		size_t o = text_at + i;
+
+		if (o >= MDA_SIZE)
+			o = o - MDA_SIZE + 512;
+		h[o] = (uint8_t)text[i];
+	}
+	/* every data byte names its PE: the mapping is visible in reads */
+	for (uint32_t pe = 0; pe < PE_COUNT; pe++)
+		memset(b + PE_START * 512 + pe * EXTENT * 512, 'a' + (int)pe,
+		       EXTENT * 512);
+	return b;
+}
+
+static int open_vg(const uint8_t *img, size_t len, struct vu_lvm_vg **vg)
+{
+	struct vu_blk *b = NULL;
+	struct vu_lvm_pv *pv = NULL;
+	int r;
+
+	vu_err_clear();
+	r = vu_mem_open(img, len, "pv", &b);
+	if (r == 0)
+		r = vu_lvm_scan(b, &pv);
+	vu_blk_unref(b); /* the PV holds its own reference */
+	if (r == 0)
+		r = vu_lvm_vg_open(&pv, 1, vg);
+	vu_lvm_pv_free(pv);
+	return r;
+}
+
+static void check_map(uint8_t *img)
+{
+	struct vu_lvm_vg *vg = NULL;
+	struct vu_lvm_vg_info vi;
+	struct vu_lvm_lv_info li;
+	struct vu_blk *lv = NULL;
+	static const char want[] = "fgbcd"; /* PE 5,6 then 1,2,3 */
+	uint8_t buf[5 * EXTENT * 512];
+
+	assert_int_equal(open_vg(img, IMG_SIZE, &vg), 0);
+	vu_lvm_vg_info(vg, &vi);
+	assert_string_equal(vi.name, "vg0");
+	assert_int_equal(vi.extent_size, 8);
+	assert_int_equal(vi.lv_count, 3);
+	assert_int_equal(vu_lvm_vg_lv(vg, 0, &li), 0);
+	assert_string_equal(li.name, "lv");
+	assert_int_equal(li.size, 5 * EXTENT * 512);
+	assert_string_equal(li.types, "linear");
+	assert_true(li.supported && li.visible && !li.missing);
+	assert_int_equal(vu_lvm_vg_lv(vg, 1, &li), 0);
+	assert_false(li.visible);
+	assert_int_equal(vu_lvm_vg_lv(vg, 2, &li), 0);
+	assert_string_equal(li.types, "thin");
+	assert_false(li.supported);
+	assert_int_equal(vu_lvm_vg_lv(vg, 3, &li), -EINVAL);
+
+	assert_int_equal(vu_lvm_lv_open(vg, "vg0/lv", &lv), 0);
+	assert_int_equal(lv->size, sizeof(buf));
+	assert_int_equal(vu_blk_read(lv, buf, sizeof(buf), 0), 0);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		assert_int_equal(buf[i], want[i / (EXTENT * 512)]);
+	/* a read across the segment boundary */
+	assert_int_equal(vu_blk_read(lv, buf, 10, 2 * EXTENT * 512 - 5), 0);
+	assert_memory_equal(buf, "gggggbbbbb", 10);
+	vu_blk_unref(lv);
+	lv = NULL;
+	assert_int_equal(vu_lvm_lv_open(vg, "thin", &lv), -ENOTSUP);
+	assert_non_null(strstr(vu_errmsg(-ENOTSUP), "segment type thin is not"));
+	assert_int_equal(vu_lvm_lv_open(vg, "hid", &lv), -ENOTSUP);
+	assert_int_equal(vu_lvm_lv_open(vg, "nope", &lv), -ENOENT);
+	assert_null(lv);
+	vu_lvm_vg_close(vg);
+}
+
+static void test_map(void **state)
+{
+	uint8_t *img = make_pv(vg_text, 512);
+
+	(void)state;
+	check_map(img);
+	free(img);
+}
+
+static void test_map_wrapped_text(void **state)
+{
+	/* the text starts 100 bytes before the end of the circular buffer */
+	uint8_t *img = make_pv(vg_text, MDA_SIZE - 100);
+
+	(void)state;
+	check_map(img);
+	free(img);
+}
+
+static void test_damage(void **state)
+{
+	uint8_t *img = make_pv(vg_text, 512);
+	struct vu_lvm_vg *vg = NULL;
+	struct vu_blk *lv = NULL;
+
+	(void)state;
+	/* every single flipped byte in label, header and text: clean error
+	 * (or harmless, in unchecked padding) and no crash */
+	for (size_t o = 512; o < MDA_OFF + 512 + sizeof(vg_text); o++) {
+		img[o] ^= 0x20;
+		if (open_vg(img, IMG_SIZE, &vg) == 0)
+			vu_lvm_vg_close(vg);
+		vg = NULL;
+		img[o] ^= 0x20;
+	}
+	img[MDA_OFF + 512 + 3] ^= 1;
+	assert_int_equal(open_vg(img, IMG_SIZE, &vg), -EUCLEAN);
+	assert_non_null(strstr(vu_errmsg(-EUCLEAN), "metadata text at 4608"));
+	img[MDA_OFF + 512 + 3] ^= 1;
+	img[512 + 40] ^= 1;
+	assert_int_equal(open_vg(img, IMG_SIZE, &vg), -EUCLEAN);
+	assert_non_null(strstr(vu_errmsg(-EUCLEAN), "label at 512: CRC"));
+	img[512 + 40] ^= 1;
+	/* truncated: scan works (metadata is near the start), the LV does not */
+	assert_int_equal(open_vg(img, PE_START * 512 + 4 * EXTENT * 512, &vg),
+			 0);
+	assert_int_equal(vu_lvm_lv_open(vg, "lv", &lv), -EUCLEAN);
+	assert_non_null(strstr(vu_errmsg(-EUCLEAN), "truncated PV"));
+	vu_lvm_vg_close(vg);
+	/* failing reads at every step */
+	for (long n = 1; n < 8; n++) {
+		vg = NULL;
+		vu_blk_fault_after(n);
+		if (open_vg(img, IMG_SIZE, &vg) == 0)
+			vu_lvm_vg_close(vg);
+		vu_blk_fault_after(0);
+	}
+	free(img);
+}
+
+static void test_bad_mapping(void **state)
+{
+	static const char *bad[] = {
+		"stripes = [\n\"pv0\", 5\n]", "stripes = [\n\"pv9\", 5\n]",
+		"stripes = [\n\"pv0\", 5\n]", "stripes = [\n\"pv0\", 15\n]",
+		"stripes = [\n\"pv0\", 5\n]", "stripes = [\n\"pv0\"\n]",
+		"start_extent = 0\nextent_count = 2", "start_extent = 1\nextent_count = 2",
+		"extent_count = 2\n", "extent_count = 99999999999999999\n",
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i += 2) {
+		char text[sizeof(vg_text) + 64];
+		const char *at = strstr(vg_text, bad[i]);
+		struct vu_lvm_vg *vg = NULL;
+		uint8_t *img;
+
+		assert_non_null(at);
+		snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - vg_text),
+			 vg_text, bad[i + 1], at + strlen(bad[i]));
+		img = make_pv(text, 512);
+		assert_int_equal(open_vg(img, IMG_SIZE, &vg), -EUCLEAN);
+		assert_null(vg);
+		free(img);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_basic),
+		cmocka_unit_test(test_parse_numbers),
+		cmocka_unit_test(test_parse_truncated),
+		cmocka_unit_test(test_parse_depth),
+		cmocka_unit_test(test_map),
+		cmocka_unit_test(test_map_wrapped_text),
+		cmocka_unit_test(test_damage),
+		cmocka_unit_test(test_bad_mapping),
+	};
+
+	vu_log_set_sink(NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
