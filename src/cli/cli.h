@@ -43,18 +43,28 @@ enum {
 	OPT_BEK = 1000,
 	OPT_RECOVERY_PASSWORD_FILE,
 	OPT_PASSWORD_FILE,
+	OPT_PASSPHRASE_FILE,
+	OPT_KEY_FILE,
+	OPT_LUKS_HEADER,
 };
 #define CLI_KEY_OPTIONS                                                     \
 	{ "bek", required_argument, NULL, OPT_BEK },                        \
 	{ "recovery-password-file", required_argument, NULL,                \
 	  OPT_RECOVERY_PASSWORD_FILE },                                     \
-	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE }
+	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },     \
+	{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE }, \
+	{ "key-file", required_argument, NULL, OPT_KEY_FILE },              \
+	{ "luks-header", required_argument, NULL, OPT_LUKS_HEADER }
 #define CLI_KEY_HELP                                                        \
 	"  --bek FILE|DIR                 BitLocker startup key (.BEK); a\n"  \
 	"                                 directory is searched for <GUID>.BEK\n" \
 	"  --recovery-password-file FILE  BitLocker recovery password (48\n"   \
 	"                                 digits; - reads standard input)\n"   \
 	"  --password-file FILE           BitLocker user password\n"          \
+	"  --passphrase-file FILE         LUKS passphrase (one trailing\n"     \
+	"                                 newline removed)\n"                 \
+	"  --key-file FILE                LUKS key file, byte for byte\n"     \
+	"  --luks-header FILE             detached LUKS header\n"             \
 	"  (VHDUNLOCK_RECOVERY_PASSWORD also gives a recovery password)\n"
 
 struct cli_keys {
@@ -68,6 +78,8 @@ int cli_key_option(int c, const char *arg, struct cli_keys *k);
 int cli_open_disk(const char *image, struct cli_keys *k, struct vu_disk **d);
 /* Report a volume the keys did not unlock: exit status 3. */
 int cli_locked_fail(const struct vu_volume *v);
+/* Report a detached LUKS header that opened no volume: exit status 3. */
+int cli_disk_locked_fail(const struct vu_disk *d);
 void cli_keys_free(struct cli_keys *k);
 
 int cmd_info(int argc, char **argv);

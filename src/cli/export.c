@@ -181,6 +181,14 @@ int cmd_export(int argc, char **argv)
 		cli_keys_free(&keys);
 		return r;
 	}
+	if (d->lock_error && !v->unlocked &&
+	    v->probe.kind == VU_KIND_UNKNOWN) {
+		/* a detached header was given for this volume, it seems */
+		r = cli_disk_locked_fail(d);
+		vu_disk_close(d);
+		cli_keys_free(&keys);
+		return r;
+	}
 	if (vu_volume_encrypted(v) && !v->unlocked)
 		vu_log(VU_LOG_WARN, "%s is encrypted (%s) and no key was given: "
 		       "exporting its encrypted content", v->id,

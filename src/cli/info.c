@@ -147,6 +147,89 @@ static json_object *bitlocker_json(const struct vu_volume *v)
 	return o;
 }
 
+static json_object *luks_json(const struct vu_volume *v)
+{
+	const struct vu_luks_info *in = vu_luks_info(v->luks);
+	json_object *o = json_object_new_object(), *slots;
+	char cipher[96];
+
+	snprintf(cipher, sizeof(cipher), "%s-%s", in->cipher, in->mode);
+	json_object_object_add(o, "version", json_object_new_int(in->version));
+	json_object_object_add(o, "cipher", jstr(cipher));
+	json_object_object_add(o, "key_bits",
+			       json_object_new_int((int)in->key_bits));
+	json_object_object_add(o, "sector_size",
+			       json_object_new_int((int)in->sector_size));
+	json_object_object_add(o, "uuid", jstr(in->uuid));
+	json_object_object_add(o, "label", jstr(in->label));
+	json_object_object_add(o, "data_offset",
+			       json_object_new_uint64(in->data_offset));
+	if (v->luks_header)
+		json_object_object_add(o, "detached_header",
+				       jstr(v->luks_header));
+	slots = json_object_new_array();
+	for (size_t i = 0; i < in->nkeyslots; i++) {
+		const struct vu_luks_keyslot *k = &in->keyslots[i];
+		json_object *so = json_object_new_object();
+		json_object_object_add(so, "index", json_object_new_int(k->index));
+		json_object_object_add(so, "active",
+				       json_object_new_boolean(k->active));
+		json_object_object_add(so, "pbkdf", jstr(k->pbkdf));
+		json_object_array_add(slots, so);
+	}
+	json_object_object_add(o, "keyslots", slots);
+	json_object_object_add(o, "tokens", json_object_new_int(in->ntokens));
+	json_object_object_add(o, "reencryption", jstr(in->reencrypt_name));
+	json_object_object_add(o, "unlocked",
+			       json_object_new_boolean(v->unlocked));
+	if (v->unlocked) {
+		json_object_object_add(o, "unlocked_by", jstr(v->unlocked_by));
+		json_object_object_add(o, "content", probe_json(&v->inner));
+	}
+	return o;
+}
+
+static json_object *lvm_json(const struct vu_disk *d)
+{
+	json_object *arr = json_object_new_array();
+
+	for (size_t g = 0; g < d->nvgs; g++) {
+		struct vu_lvm_vg_info vi;
+		json_object *o = json_object_new_object(), *lvs;
+
+		vu_lvm_vg_info(d->vgs[g], &vi);
+		json_object_object_add(o, "vg", jstr(vi.name));
+		json_object_object_add(o, "uuid", jstr(vi.uuid));
+		json_object_object_add(o, "extent_size",
+				       json_object_new_uint64(vi.extent_size * 512));
+		json_object_object_add(o, "missing_pvs",
+				       json_object_new_int((int)vi.missing_pvs));
+		lvs = json_object_new_array();
+		for (size_t i = 0; i < vi.lv_count; i++) {
+			struct vu_lvm_lv_info li;
+			json_object *lo;
+			if (vu_lvm_vg_lv(d->vgs[g], i, &li) < 0)
+				continue;
+			lo = json_object_new_object();
+			json_object_object_add(lo, "name", jstr(li.name));
+			json_object_object_add(lo, "uuid", jstr(li.uuid));
+			json_object_object_add(lo, "size",
+					       json_object_new_uint64(li.size));
+			json_object_object_add(lo, "segment_types", jstr(li.types));
+			json_object_object_add(lo, "supported",
+					       json_object_new_boolean(li.supported));
+			json_object_object_add(lo, "visible",
+					       json_object_new_boolean(li.visible));
+			json_object_object_add(lo, "missing",
+					       json_object_new_boolean(li.missing));
+			json_object_array_add(lvs, lo);
+		}
+		json_object_object_add(o, "lvs", lvs);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
 static json_object *volume_json(const struct vu_volume *v)
 {
 	json_object *o = json_object_new_object();
@@ -161,6 +244,16 @@ static json_object *volume_json(const struct vu_volume *v)
 		json_object_object_add(o, "error", jstr(v->error));
 	if (v->bde)
 		json_object_object_add(o, "bitlocker", bitlocker_json(v));
+	if (v->luks)
+		json_object_object_add(o, "luks", luks_json(v));
+	if (v->vg) {
+		struct vu_lvm_vg_info vi;
+		json_object *lo = json_object_new_object();
+		vu_lvm_vg_info(v->vg, &vi);
+		json_object_object_add(lo, "vg", jstr(vi.name));
+		json_object_object_add(lo, "lv", jstr(v->lv.name));
+		json_object_object_add(o, "lvm", lo);
+	}
 	if (v->probe.detail[0])
 		json_object_object_add(o, "detail", jstr(v->probe.detail));
 	json_object_object_add(o, "label", jstr(v->probe.label));
@@ -196,6 +289,7 @@ static void print_json(const struct vu_disk *d)
 	for (size_t i = 0; i < d->nvolumes; i++)
 		json_object_array_add(vols, volume_json(&d->volumes[i]));
 	json_object_object_add(root, "volumes", vols);
+	json_object_object_add(root, "lvm", lvm_json(d));
 	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 							  JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(root);
@@ -236,6 +330,63 @@ static void print_bitlocker(const struct vu_volume *v)
 		       "    holds:        %s, label \"%s\", UUID %s\n",
 		       v->unlocked_by, vu_kind_name(v->inner.kind),
 		       v->inner.label, v->inner.uuid[0] ? v->inner.uuid : "-");
+}
+
+static void print_luks(const struct vu_volume *v)
+{
+	const struct vu_luks_info *in = vu_luks_info(v->luks);
+	char size[32];
+
+	cli_human_size(in->data_offset, size, sizeof(size));
+	printf("\n%s: LUKS%d, %s-%s, %u-bit key, %u-byte sectors, UUID %s\n",
+	       v->id, in->version, in->cipher, in->mode, in->key_bits,
+	       in->sector_size, in->uuid);
+	if (in->label[0])
+		printf("    label:        %s\n", in->label);
+	if (v->luks_header)
+		printf("    header:       %s (detached)\n", v->luks_header);
+	printf("    data offset:  %s\n", size);
+	for (size_t i = 0; i < in->nkeyslots; i++)
+		printf("    %-13s %d: %s%s\n", i ? "" : "key slots:",
+		       in->keyslots[i].index,
+		       in->keyslots[i].pbkdf[0] ? in->keyslots[i].pbkdf
+						: "unbound",
+		       in->keyslots[i].active ? "" : " (inactive)");
+	if (in->ntokens)
+		printf("    tokens:       %d\n", in->ntokens);
+	if (in->reencrypt != VU_LUKS_REENC_NONE)
+		printf("    reencryption: %s (plaintext segments passed "
+		       "through)\n", in->reencrypt_name);
+	if (v->unlocked)
+		printf("    unlocked:     with the %s\n"
+		       "    holds:        %s, label \"%s\", UUID %s\n",
+		       v->unlocked_by, vu_kind_name(v->inner.kind),
+		       v->inner.label, v->inner.uuid[0] ? v->inner.uuid : "-");
+}
+
+static void print_lvm(const struct vu_disk *d)
+{
+	for (size_t g = 0; g < d->nvgs; g++) {
+		struct vu_lvm_vg_info vi;
+		char size[32];
+
+		vu_lvm_vg_info(d->vgs[g], &vi);
+		printf("\nLVM volume group %s, UUID %s, %zu PV(s)%s\n", vi.name,
+		       vi.uuid, vi.pv_count,
+		       vi.missing_pvs ? " (some missing: add them with "
+					"--add-disk)" : "");
+		for (size_t i = 0; i < vi.lv_count; i++) {
+			struct vu_lvm_lv_info li;
+			if (vu_lvm_vg_lv(d->vgs[g], i, &li) < 0 || !li.visible)
+				continue;
+			cli_human_size(li.size, size, sizeof(size));
+			printf("    %-16s %10s  %-10s%s\n", li.name, size,
+			       li.types,
+			       li.missing     ? "  missing PV"
+			       : li.supported ? ""
+					      : "  not supported");
+		}
+	}
 }
 
 static void print_text(const struct vu_disk *d)
@@ -292,9 +443,13 @@ static void print_text(const struct vu_disk *d)
 		       v->probe.label[0] ? v->probe.label : "-",
 		       v->probe.uuid[0] ? v->probe.uuid : "-", type);
 	}
-	for (size_t i = 0; i < d->nvolumes; i++)
+	for (size_t i = 0; i < d->nvolumes; i++) {
 		if (d->volumes[i].bde)
 			print_bitlocker(&d->volumes[i]);
+		if (d->volumes[i].luks)
+			print_luks(&d->volumes[i]);
+	}
+	print_lvm(d);
 }
 
 int cmd_info(int argc, char **argv)
@@ -362,6 +517,8 @@ int cmd_info(int argc, char **argv)
 	for (size_t i = 0; keys.given && i < d->nvolumes; i++)
 		if (d->volumes[i].lock_error && r != EXIT_FAIL)
 			r = cli_locked_fail(&d->volumes[i]);
+	if (d->lock_error && r != EXIT_FAIL)
+		r = cli_disk_locked_fail(d);
 	vu_disk_close(d);
 	cli_keys_free(&keys);
 	return r;

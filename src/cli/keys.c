@@ -19,6 +19,15 @@ int cli_key_option(int c, const char *arg, struct cli_keys *k)
 	case OPT_PASSWORD_FILE:
 		r = vu_keyring_add_text(&k->ring, VU_KEY_PASSWORD, arg);
 		break;
+	case OPT_PASSPHRASE_FILE:
+		r = vu_keyring_add_passphrase(&k->ring, arg);
+		break;
+	case OPT_KEY_FILE:
+		r = vu_keyring_add_keyfile(&k->ring, arg);
+		break;
+	case OPT_LUKS_HEADER:
+		r = vu_keyring_add_luks_header(&k->ring, arg);
+		break;
 	default:
 		return 0;
 	}
@@ -50,6 +59,12 @@ int cli_open_disk(const char *image, struct cli_keys *k, struct vu_disk **d)
 int cli_locked_fail(const struct vu_volume *v)
 {
 	fprintf(stderr, "%s: %s\n", vu_prog, v->lock_error);
+	return EXIT_NOKEY;
+}
+
+int cli_disk_locked_fail(const struct vu_disk *d)
+{
+	fprintf(stderr, "%s: %s\n", vu_prog, d->lock_error);
 	return EXIT_NOKEY;
 }
 

@@ -9,6 +9,8 @@
 #include "bitlocker/bitlocker.h"
 #include "container/container.h"
 #include "keys/keyring.h"
+#include "luks/luks.h"
+#include "lvm/lvm.h"
 #include "core/blk.h"
 #include "partition/partition.h"
 #include "volume/probe.h"
@@ -22,10 +24,15 @@ struct vu_volume {
 	char *error;		  /* why the volume could not be read, or NULL */
 	/* encrypted volumes */
 	struct vu_bde *bde;	  /* BitLocker metadata, when kind bitlocker */
+	struct vu_luks *luks;	  /* LUKS header, inline or detached */
+	char *luks_header;	  /* the detached header file used, or NULL */
 	int unlocked;
 	char unlocked_by[160];	  /* "startup key {GUID} (FILE)", ... */
 	struct vu_probe inner;	  /* what the decrypted content holds */
 	char *lock_error;	  /* why the keys given did not unlock it */
+	/* LVM */
+	struct vu_lvm_vg *vg;	  /* for a logical volume: its VG (borrowed) */
+	struct vu_lvm_lv_info lv; /* for a logical volume */
 };
 
 struct vu_disk {
@@ -35,6 +42,9 @@ struct vu_disk {
 	struct vu_ptable table;
 	size_t nvolumes;
 	struct vu_volume *volumes;
+	size_t nvgs;
+	struct vu_lvm_vg **vgs;	  /* volume groups found on the volumes */
+	char *lock_error;	  /* a --luks-header no volume opened with */
 };
 
 int vu_disk_open(const char *path, struct vu_disk **out);
@@ -46,7 +56,11 @@ int vu_disk_open(const char *path, struct vu_disk **out);
 int vu_disk_unlock(struct vu_disk *d, struct vu_keyring *kr);
 /* Non-zero when the volume is encrypted (BitLocker or LUKS). */
 int vu_volume_encrypted(const struct vu_volume *v);
+/* What the volume holds as read now: the decrypted content once unlocked. */
+const struct vu_probe *vu_volume_content(const struct vu_volume *v);
 void vu_disk_close(struct vu_disk *d);
+/* Append a zeroed volume (NULL when out of memory). */
+struct vu_volume *vu_disk_new_volume(struct vu_disk *d);
 /* The volume with this id, or NULL. */
 struct vu_volume *vu_disk_volume(struct vu_disk *d, const char *id);
 

@@ -125,60 +125,330 @@ static int try_keys(struct vu_volume *v, struct vu_keyring *kr, char **why)
 	return 0;
 }
 
-int vu_disk_unlock(struct vu_disk *d, struct vu_keyring *kr)
+/* Use a decrypted volume in place of the stored one. */
+static int use_plain(struct vu_volume *v, struct vu_blk *plain)
 {
-	for (size_t i = 0; i < d->nvolumes; i++) {
-		struct vu_volume *v = &d->volumes[i];
-		struct vu_blk *plain;
-		char *why = NULL;
+	int r;
+
+	vu_blk_unref(v->blk);
+	v->blk = plain; /* transferred */
+	v->unlocked = 1;
+	r = vu_probe(v->blk, &v->inner);
+	if (r < 0) {
+		vu_log(VU_LOG_WARN, "%s: %s", v->id, vu_errmsg(r));
+		vu_err_clear();
+	}
+	vu_log(VU_LOG_INFO, "%s: unlocked with the %s", v->id, v->unlocked_by);
+	return 0;
+}
+
+static void set_lock_error(char **dst, const char *fmt, const char *id,
+			   const char *what, const char *list, const char *why)
+{
+	free(*dst);
+	*dst = malloc(2048);
+	if (*dst)
+		snprintf(*dst, 2048, fmt, id, what, list[0] ? "; " : "",
+			 list[0] ? list : "", why ? ": " : "", why ? why : "");
+}
+
+static int unlock_bitlocker(struct vu_volume *v, struct vu_keyring *kr)
+{
+	struct vu_blk *plain;
+	char *why = NULL;
+	int r = try_keys(v, kr, &why);
+
+	if (r < 0) {
+		free(why);
+		return r;
+	}
+	if (r == 0) {
+		const struct vu_bde_info *in = vu_bde_info(v->bde);
+		char prot[1024] = "its protectors are: ";
+
+		for (size_t k = 0; k < in->nprotectors; k++) {
+			size_t l = strlen(prot);
+			snprintf(prot + l, sizeof(prot) - l, "%s%s {%s}",
+				 k ? ", " : "", in->protectors[k].type_name,
+				 in->protectors[k].guid);
+		}
+		/* A startup key's message already lists them. */
+		if ((why && strstr(why, "its protectors are")) ||
+		    !in->nprotectors)
+			prot[0] = '\0';
+		set_lock_error(&v->lock_error,
+			       "%s: no key given unlocks this %s volume%s%s%s%s",
+			       v->id, "BitLocker", prot, why);
+		free(why);
+		return 0;
+	}
+	free(why);
+	r = vu_bde_volume_open(v->bde, &plain);
+	return r < 0 ? r : use_plain(v, plain);
+}
+
+/* Try every LUKS key on l; 1 when one opened it (unlocked_by set). */
+static int try_luks_keys(struct vu_luks *l, struct vu_keyring *kr,
+			 char *by, size_t by_size, char **why)
+{
+	for (size_t i = 0; i < kr->count; i++) {
+		const struct vu_key *k = &kr->keys[i];
 		int r;
 
-		if (!v->bde || v->unlocked)
+		if (k->kind == VU_KEY_PASSPHRASE)
+			r = vu_luks_unlock_passphrase(l, k->data, k->len);
+		else if (k->kind == VU_KEY_KEYFILE)
+			r = vu_luks_unlock_keyfile(l, k->data, k->len);
+		else
 			continue;
-		r = try_keys(v, kr, &why);
-		if (r < 0) {
-			free(why);
-			return r;
-		}
 		if (r == 0) {
-			const struct vu_bde_info *in = vu_bde_info(v->bde);
-			char prot[1024] = "";
-
-			for (size_t k = 0; k < in->nprotectors; k++) {
-				size_t l = strlen(prot);
-				snprintf(prot + l, sizeof(prot) - l, "%s%s {%s}",
-					 l ? ", " : "",
-					 in->protectors[k].type_name,
-					 in->protectors[k].guid);
-			}
-			free(v->lock_error);
-			v->lock_error = malloc(2048);
-			/* A startup key's message already lists them. */
-			if (why && strstr(why, "its protectors are"))
-				prot[0] = '\0';
-			if (v->lock_error)
-				snprintf(v->lock_error, 2048,
-					 "%s: no key given unlocks this BitLocker "
-					 "volume%s%s%s%s", v->id,
-					 prot[0] ? "; its protectors are: " : "",
-					 prot, why ? ": " : "", why ? why : "");
-			free(why);
-			continue;
+			snprintf(by, by_size, "%s from %s (key slot %d)",
+				 k->kind == VU_KEY_KEYFILE ? "key file"
+							   : "passphrase",
+				 k->origin, vu_luks_unlocked_by(l));
+			return 1;
 		}
-		free(why);
-		r = vu_bde_volume_open(v->bde, &plain);
+		r = tried(r, why);
 		if (r < 0)
 			return r;
-		vu_blk_unref(v->blk);
-		v->blk = plain; /* transferred */
-		v->unlocked = 1;
-		r = vu_probe(v->blk, &v->inner);
+	}
+	return 0;
+}
+
+static void keyslot_list(const struct vu_luks *l, char *out, size_t size)
+{
+	const struct vu_luks_info *in = vu_luks_info(l);
+
+	snprintf(out, size, "its key slots are: ");
+	for (size_t k = 0; k < in->nkeyslots; k++) {
+		size_t n = strlen(out);
+		snprintf(out + n, size - n, "%s%d (%s)", k ? ", " : "",
+			 in->keyslots[k].index,
+			 in->keyslots[k].pbkdf[0] ? in->keyslots[k].pbkdf
+						  : "unbound");
+	}
+}
+
+static int unlock_luks(struct vu_volume *v, struct vu_keyring *kr)
+{
+	struct vu_blk *plain;
+	char *why = NULL, slots[512];
+	int r = try_luks_keys(v->luks, kr, v->unlocked_by,
+			      sizeof(v->unlocked_by), &why);
+
+	if (r < 0) {
+		free(why);
+		return r;
+	}
+	if (r == 0) {
+		keyslot_list(v->luks, slots, sizeof(slots));
+		set_lock_error(&v->lock_error,
+			       "%s: no key given unlocks this %s volume%s%s%s%s",
+			       v->id, vu_luks_info(v->luks)->version == 1
+					      ? "LUKS1"
+					      : "LUKS2",
+			       slots, why ? why : "no passphrase or key file");
+		free(why);
+		return 0;
+	}
+	free(why);
+	r = vu_luks_volume_open(v->luks, &plain);
+	return r < 0 ? r : use_plain(v, plain);
+}
+
+/* A detached header (ADE keeps the OS volume's header apart) is tried on
+ * each volume that has no recognisable content; it is taken for the
+ * volume where a key opens it and the decrypted content is recognisable. */
+static int try_detached(struct vu_disk *d, struct vu_keyring *kr,
+			const char *header)
+{
+	struct vu_blk *hb;
+	char *why = NULL;
+	int r;
+
+	r = vu_file_open(header, &hb);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < d->nvolumes; i++) {
+		struct vu_volume *v = &d->volumes[i];
+		struct vu_luks *l = NULL;
+		struct vu_blk *plain = NULL;
+		struct vu_probe inner;
+		char by[160];
+
+		if (v->bde || v->luks || v->unlocked ||
+		    v->probe.kind != VU_KIND_UNKNOWN)
+			continue;
+		r = vu_luks_open(v->raw, hb, &l);
+		if (r < 0) {
+			vu_blk_unref(hb);
+			free(why);
+			return r; /* the header itself is damaged */
+		}
+		r = try_luks_keys(l, kr, by, sizeof(by), &why);
+		if (r == 1)
+			r = vu_luks_volume_open(l, &plain);
+		if (r == 0 && plain && vu_probe(plain, &inner) == 0 &&
+		    inner.kind != VU_KIND_UNKNOWN) {
+			v->luks = l; /* transferred */
+			v->luks_header = strdup(header);
+			snprintf(v->unlocked_by, sizeof(v->unlocked_by), "%s",
+				 by);
+			vu_blk_unref(hb);
+			free(why);
+			return use_plain(v, plain);
+		}
+		vu_err_clear();
+		vu_blk_unref(plain);
+		vu_luks_close(l);
+		if (r < 0) {
+			vu_blk_unref(hb);
+			free(why);
+			return r;
+		}
+	}
+	vu_blk_unref(hb);
+	set_lock_error(&d->lock_error,
+		       "%s: opens no volume of the disk with the keys given%s%s%s%s",
+		       header, "", "", why);
+	free(why);
+	return 0;
+}
+
+/* "VG-LV" as device-mapper names it: dashes inside names doubled. */
+static void lv_id(char *out, size_t size, const char *vg, const char *lv)
+{
+	size_t n = 0;
+
+	for (int part = 0; part < 2; part++) {
+		const char *s = part ? lv : vg;
+		if (part && n + 1 < size)
+			out[n++] = '-';
+		for (; *s && n + 2 < size; s++) {
+			out[n++] = *s;
+			if (*s == '-')
+				out[n++] = '-';
+		}
+	}
+	out[n] = '\0';
+}
+
+/* Physical volumes (plain, or decrypted) become their volume groups'
+ * logical volumes: volumes "VG-LV". */
+static int expand_lvm(struct vu_disk *d)
+{
+	size_t n0 = d->nvolumes, npv = 0;
+	struct vu_lvm_pv **pvs = calloc(n0 ? n0 : 1, sizeof(*pvs));
+	int r = 0;
+
+	if (!pvs)
+		return vu_fail(-ENOMEM, "out of memory");
+	for (size_t i = 0; i < n0; i++) {
+		struct vu_volume *v = &d->volumes[i];
+
+		if (vu_volume_content(v)->kind != VU_KIND_LVM2)
+			continue;
+		r = vu_lvm_scan(v->blk, &pvs[npv]);
 		if (r < 0) {
 			vu_log(VU_LOG_WARN, "%s: %s", v->id, vu_errmsg(r));
 			vu_err_clear();
+			r = 0;
+			continue;
 		}
-		vu_log(VU_LOG_INFO, "%s: unlocked with the %s", v->id,
-		       v->unlocked_by);
+		npv++;
 	}
-	return 0;
+	for (size_t i = 0; i < npv && r == 0; i++) {
+		struct vu_lvm_pv *group[64];
+		const char *name = vu_lvm_pv_vg_name(pvs[i]);
+		struct vu_lvm_vg *vg, **vgs;
+		struct vu_lvm_vg_info vi;
+		size_t k = 0;
+
+		if (!pvs[i] || !name[0])
+			continue;
+		/* this PV and the later ones of the same VG */
+		for (size_t j = i; j < npv && k < 64; j++)
+			if (pvs[j] && !strcmp(vu_lvm_pv_vg_name(pvs[j]), name))
+				group[k++] = pvs[j];
+		r = vu_lvm_vg_open(group, k, &vg);
+		for (size_t j = i; j < npv; j++)
+			if (pvs[j] && pvs[j] != pvs[i] &&
+			    !strcmp(vu_lvm_pv_vg_name(pvs[j]), name)) {
+				vu_lvm_pv_free(pvs[j]);
+				pvs[j] = NULL;
+			}
+		vu_lvm_pv_free(pvs[i]);
+		pvs[i] = NULL;
+		if (r < 0) {
+			vu_log(VU_LOG_WARN, "VG %s: %s", name, vu_errmsg(r));
+			vu_err_clear();
+			r = 0;
+			continue;
+		}
+		vgs = realloc(d->vgs, (d->nvgs + 1) * sizeof(*vgs));
+		if (!vgs) {
+			vu_lvm_vg_close(vg);
+			r = vu_fail(-ENOMEM, "out of memory");
+			break;
+		}
+		d->vgs = vgs;
+		d->vgs[d->nvgs++] = vg;
+		vu_lvm_vg_info(vg, &vi);
+		for (size_t j = 0; j < vi.lv_count && r == 0; j++) {
+			struct vu_lvm_lv_info li;
+			struct vu_volume *lv;
+			struct vu_blk *b;
+
+			if (vu_lvm_vg_lv(vg, j, &li) < 0 || !li.visible ||
+			    !li.supported || li.missing)
+				continue; /* info lists these */
+			r = vu_lvm_lv_open(vg, li.name, &b);
+			if (r < 0) {
+				vu_log(VU_LOG_WARN, "LV %s/%s: %s", vi.name,
+				       li.name, vu_errmsg(r));
+				vu_err_clear();
+				r = 0;
+				continue;
+			}
+			lv = vu_disk_new_volume(d);
+			if (!lv) {
+				vu_blk_unref(b);
+				r = vu_fail(-ENOMEM, "out of memory");
+				break;
+			}
+			lv_id(lv->id, sizeof(lv->id), vi.name, li.name);
+			lv->blk = b; /* transferred */
+			lv->raw = vu_blk_ref(b);
+			lv->vg = vg;
+			lv->lv = li;
+			d->nvolumes++;
+			if (vu_probe(b, &lv->probe) < 0)
+				vu_err_clear();
+		}
+	}
+	for (size_t i = 0; i < npv; i++)
+		vu_lvm_pv_free(pvs[i]);
+	free(pvs);
+	return r;
+}
+
+int vu_disk_unlock(struct vu_disk *d, struct vu_keyring *kr)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < d->nvolumes && r == 0; i++) {
+		struct vu_volume *v = &d->volumes[i];
+
+		if (v->unlocked)
+			continue;
+		if (v->bde)
+			r = unlock_bitlocker(v, kr);
+		else if (v->luks)
+			r = unlock_luks(v, kr);
+	}
+	for (size_t h = 0; h < kr->nheaders && r == 0; h++)
+		r = try_detached(d, kr, kr->luks_headers[h]);
+	if (r == 0)
+		r = expand_lvm(d);
+	return r;
 }

@@ -27,8 +27,11 @@ void vu_keyring_free(struct vu_keyring *kr)
 	}
 	for (size_t i = 0; i < kr->ndirs; i++)
 		free(kr->bek_dirs[i]);
+	for (size_t i = 0; i < kr->nheaders; i++)
+		free(kr->luks_headers[i]);
 	free(kr->keys);
 	free(kr->bek_dirs);
+	free(kr->luks_headers);
 	memset(kr, 0, sizeof(*kr));
 }
 
@@ -263,6 +266,24 @@ int vu_keyring_add_keyfile(struct vu_keyring *kr, const char *path)
 			       strcmp(path, "-") ? path : "standard input");
 	}
 	return push(kr, VU_KEY_KEYFILE, path, key, len, len + 1);
+}
+
+int vu_keyring_add_luks_header(struct vu_keyring *kr, const char *path)
+{
+	char **h;
+
+	if (access(path, R_OK) < 0)
+		return vu_fail(errno == ENOENT ? -ENOENT : -EIO,
+			       "%s: cannot read the LUKS header: %s", path,
+			       strerror(errno));
+	h = realloc(kr->luks_headers, (kr->nheaders + 1) * sizeof(*h));
+	if (!h)
+		return vu_fail(-ENOMEM, "out of memory");
+	kr->luks_headers = h;
+	if (!(h[kr->nheaders] = strdup(path)))
+		return vu_fail(-ENOMEM, "out of memory");
+	kr->nheaders++;
+	return 0;
 }
 
 int vu_keyring_add_env(struct vu_keyring *kr)

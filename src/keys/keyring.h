@@ -29,6 +29,8 @@ struct vu_keyring {
 	struct vu_key *keys;
 	char **bek_dirs;  /* --bek DIR: searched for <GUID>.BEK on demand */
 	size_t ndirs;
+	char **luks_headers; /* --luks-header FILE: detached LUKS headers */
+	size_t nheaders;
 };
 
 void vu_keyring_init(struct vu_keyring *kr);
@@ -47,6 +49,8 @@ int vu_keyring_add_text(struct vu_keyring *kr, enum vu_key_kind kind,
  * as ADE's LinuxPassPhraseFileName (172 bytes of base64, no newline). */
 int vu_keyring_add_passphrase(struct vu_keyring *kr, const char *path);
 int vu_keyring_add_keyfile(struct vu_keyring *kr, const char *path);
+/* --luks-header FILE (not a secret: it holds no key without a passphrase). */
+int vu_keyring_add_luks_header(struct vu_keyring *kr, const char *path);
 /* VHDUNLOCK_RECOVERY_PASSWORD, if set. */
 int vu_keyring_add_env(struct vu_keyring *kr);
 /* Load <name> (e.g. "<GUID>.BEK") from the --bek directories into the
