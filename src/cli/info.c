@@ -110,6 +110,18 @@ static void iso_time(time_t t, char *out, size_t n)
 		strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* What BitLocker and LUKS volumes share: whether a key opened them, which,
+ * and what the decrypted volume holds. */
+static void add_unlocked(json_object *o, const struct vu_volume *v)
+{
+	json_object_object_add(o, "unlocked",
+			       json_object_new_boolean(v->unlocked));
+	if (v->unlocked) {
+		json_object_object_add(o, "unlocked_by", jstr(v->unlocked_by));
+		json_object_object_add(o, "content", probe_json(&v->inner));
+	}
+}
+
 static json_object *bitlocker_json(const struct vu_volume *v)
 {
 	const struct vu_bde_info *in = vu_bde_info(v->bde);
@@ -138,12 +150,7 @@ static json_object *bitlocker_json(const struct vu_volume *v)
 		json_object_array_add(prots, p);
 	}
 	json_object_object_add(o, "protectors", prots);
-	json_object_object_add(o, "unlocked",
-			       json_object_new_boolean(v->unlocked));
-	if (v->unlocked) {
-		json_object_object_add(o, "unlocked_by", jstr(v->unlocked_by));
-		json_object_object_add(o, "content", probe_json(&v->inner));
-	}
+	add_unlocked(o, v);
 	return o;
 }
 
@@ -180,12 +187,7 @@ static json_object *luks_json(const struct vu_volume *v)
 	json_object_object_add(o, "keyslots", slots);
 	json_object_object_add(o, "tokens", json_object_new_int(in->ntokens));
 	json_object_object_add(o, "reencryption", jstr(in->reencrypt_name));
-	json_object_object_add(o, "unlocked",
-			       json_object_new_boolean(v->unlocked));
-	if (v->unlocked) {
-		json_object_object_add(o, "unlocked_by", jstr(v->unlocked_by));
-		json_object_object_add(o, "content", probe_json(&v->inner));
-	}
+	add_unlocked(o, v);
 	return o;
 }
 
@@ -295,6 +297,15 @@ static void print_json(const struct vu_disk *d)
 	json_object_put(root);
 }
 
+static void print_unlocked(const struct vu_volume *v)
+{
+	if (v->unlocked)
+		printf("    unlocked:     with the %s\n"
+		       "    holds:        %s, label \"%s\", UUID %s\n",
+		       v->unlocked_by, vu_kind_name(v->inner.kind),
+		       v->inner.label, v->inner.uuid[0] ? v->inner.uuid : "-");
+}
+
 static void print_bitlocker(const struct vu_volume *v)
 {
 	const struct vu_bde_info *in = vu_bde_info(v->bde);
@@ -325,11 +336,7 @@ static void print_bitlocker(const struct vu_volume *v)
 		}
 		putchar('\n');
 	}
-	if (v->unlocked)
-		printf("    unlocked:     with the %s\n"
-		       "    holds:        %s, label \"%s\", UUID %s\n",
-		       v->unlocked_by, vu_kind_name(v->inner.kind),
-		       v->inner.label, v->inner.uuid[0] ? v->inner.uuid : "-");
+	print_unlocked(v);
 }
 
 static void print_luks(const struct vu_volume *v)
@@ -357,11 +364,7 @@ static void print_luks(const struct vu_volume *v)
 	if (in->reencrypt != VU_LUKS_REENC_NONE)
 		printf("    reencryption: %s (plaintext segments passed "
 		       "through)\n", in->reencrypt_name);
-	if (v->unlocked)
-		printf("    unlocked:     with the %s\n"
-		       "    holds:        %s, label \"%s\", UUID %s\n",
-		       v->unlocked_by, vu_kind_name(v->inner.kind),
-		       v->inner.label, v->inner.uuid[0] ? v->inner.uuid : "-");
+	print_unlocked(v);
 }
 
 static void print_lvm(const struct vu_disk *d)
