@@ -32,28 +32,42 @@ static uint32_t crc_without_field(const uint8_t *buf, size_t len)
 	return vu_crc32c(c, buf + 8, len - 8);
 }
 
-/* Returns 1 when valid, 0 when damaged (why[] says how), <0 on read error. */
-static int check_header(struct vu_blk *file, uint64_t off, uint8_t *h,
-			char *why, size_t why_size)
+/* Read a structure that starts with a 4-byte signature and a CRC-32C over
+ * its whole size (VHDX headers and region tables).  Returns 1 when both
+ * match, 0 when damaged (why[] says how), <0 on a read error. */
+static int read_signed(struct vu_blk *file, uint64_t off, uint8_t *buf,
+		       size_t size, const char *sig, const char *what,
+		       char *why, size_t why_size)
 {
 	uint32_t got, want;
-	int r = vu_blk_read(file, h, VHDX_HEADER_SIZE, off);
+	int r = vu_blk_read(file, buf, size, off);
 
 	if (r < 0)
 		return r;
-	if (memcmp(h, "head", 4)) {
-		snprintf(why, why_size, "header at offset %" PRIu64
-			 ": no \"head\" signature", off);
+	if (memcmp(buf, sig, 4)) {
+		snprintf(why, why_size, "%s at offset %" PRIu64
+			 ": no \"%s\" signature", what, off, sig);
 		return 0;
 	}
-	got = vu_le32(h + VHDX_H_CHECKSUM);
-	want = crc_without_field(h, VHDX_HEADER_SIZE);
+	got = vu_le32(buf + 4); /* VHDX_H_CHECKSUM, VHDX_R_CHECKSUM */
+	want = crc_without_field(buf, size);
 	if (got != want) {
-		snprintf(why, why_size, "header at offset %" PRIu64
+		snprintf(why, why_size, "%s at offset %" PRIu64
 			 ": CRC-32C 0x%08" PRIx32 ", expected 0x%08" PRIx32,
-			 off, got, want);
+			 what, off, got, want);
 		return 0;
 	}
+	return 1;
+}
+
+static int check_header(struct vu_blk *file, uint64_t off, uint8_t *h,
+			char *why, size_t why_size)
+{
+	int r = read_signed(file, off, h, VHDX_HEADER_SIZE, "head", "header",
+			    why, why_size);
+
+	if (r <= 0)
+		return r;
 	if (vu_le16(h + VHDX_H_VERSION) != 1) {
 		snprintf(why, why_size, "header at offset %" PRIu64
 			 ": version %u, expected 1", off,
@@ -69,8 +83,8 @@ static const uint8_t *known_region(const uint8_t guid[16])
 	static int init;
 
 	if (!init) {
-		vu_guid_parse("2dc27766-f623-4200-9d64-115e9bfd4a08", bat);
-		vu_guid_parse("8b7ca206-4790-4b9a-b8fe-575f050f886e", meta);
+		vu_guid_parse(VHDX_BAT_GUID, bat);
+		vu_guid_parse(VHDX_METADATA_GUID, meta);
 		init = 1;
 	}
 	if (!memcmp(guid, bat, 16) || !memcmp(guid, meta, 16))
@@ -81,24 +95,12 @@ static const uint8_t *known_region(const uint8_t guid[16])
 static int check_region_table(struct vu_blk *file, uint64_t off, uint8_t *t,
 			      char *why, size_t why_size)
 {
-	uint32_t got, want, count;
-	int r = vu_blk_read(file, t, VHDX_REGION_SIZE, off);
+	uint32_t count;
+	int r = read_signed(file, off, t, VHDX_REGION_SIZE, "regi",
+			    "region table", why, why_size);
 
-	if (r < 0)
+	if (r <= 0)
 		return r;
-	if (memcmp(t, "regi", 4)) {
-		snprintf(why, why_size, "region table at offset %" PRIu64
-			 ": no \"regi\" signature", off);
-		return 0;
-	}
-	got = vu_le32(t + VHDX_R_CHECKSUM);
-	want = crc_without_field(t, VHDX_REGION_SIZE);
-	if (got != want) {
-		snprintf(why, why_size, "region table at offset %" PRIu64
-			 ": CRC-32C 0x%08" PRIx32 ", expected 0x%08" PRIx32,
-			 off, got, want);
-		return 0;
-	}
 	count = vu_le32(t + VHDX_R_COUNT);
 	if (count > VHDX_REGION_MAX) {
 		snprintf(why, why_size, "region table at offset %" PRIu64
@@ -164,7 +166,7 @@ int vhdx_check(struct vu_blk *file, struct vhdx_meta *meta)
 				   "than the %d-byte header section (truncated)",
 				   file->size,
 				   VHDX_REGION2_OFFSET + VHDX_REGION_SIZE);
-	buf = malloc(2 * VHDX_HEADER_SIZE + VHDX_REGION_SIZE);
+	buf = malloc(2 * VHDX_HEADER_SIZE + 2 * VHDX_REGION_SIZE);
 	if (!buf)
 		return vu_fail(-ENOMEM, "out of memory");
 
@@ -198,8 +200,9 @@ int vhdx_check(struct vu_blk *file, struct vhdx_meta *meta)
 	/* The region tables: use the first intact copy. */
 	for (int i = 0; i < 2; i++) {
 		r = check_region_table(file, roff[i],
-				       buf + 2 * VHDX_HEADER_SIZE, why[i],
-				       sizeof(why[i]));
+				       buf + 2 * VHDX_HEADER_SIZE +
+					       i * VHDX_REGION_SIZE,
+				       why[i], sizeof(why[i]));
 		if (r < 0)
 			goto out;
 		valid[i] = r;
@@ -213,16 +216,9 @@ int vhdx_check(struct vu_blk *file, struct vhdx_meta *meta)
 	if (!valid[0] || !valid[1])
 		vu_log(VU_LOG_WARN, "%s: vhdx: %s; using the other copy",
 		       file->desc, why[valid[0] ? 1 : 0]);
-	if (valid[0]) {
-		/* the buffer holds the last table read: reread the first */
-		r = check_region_table(file, roff[0],
-				       buf + 2 * VHDX_HEADER_SIZE, why[0],
-				       sizeof(why[0]));
-		if (r < 0)
-			goto out;
-	}
 	{
-		const uint8_t *t = buf + 2 * VHDX_HEADER_SIZE;
+		const uint8_t *t = buf + 2 * VHDX_HEADER_SIZE +
+				   (valid[0] ? 0 : VHDX_REGION_SIZE);
 		const uint8_t *bat = find_region(t, VHDX_BAT_GUID);
 		const uint8_t *md = find_region(t, VHDX_METADATA_GUID);
 
