@@ -5,10 +5,10 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null
 apt-get install -y -qq --no-install-recommends \
 	build-essential autoconf automake libtool pkg-config \
-	libvhdi-utils libvslvm-dev libfsntfs-dev libfsext-dev \
-	libfsxfs-dev libbfio-dev libcryptsetup-dev libssl-dev \
+	libvhdi-utils libfsntfs-dev \
+	libfsxfs-dev libbfio-dev libext2fs-dev libcryptsetup-dev libssl-dev \
 	libcurl4-openssl-dev libjson-c-dev libfuse3-dev fuse3 libcmocka-dev \
 	clang libclang-rt-14-dev \
 	qemu-utils gdisk fdisk util-linux e2fsprogs xfsprogs ntfs-3g dosfstools \
-	mtools jq cryptsetup-bin lvm2 dislocker libbde-utils xz-utils hyperfine \
+	mtools jq strace attr cryptsetup-bin lvm2 dislocker libbde-utils xz-utils hyperfine \
 	>/dev/null
