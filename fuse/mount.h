@@ -1,6 +1,7 @@
 /* The FUSE front end: a disk's volumes served read-only through the libfuse3
- * low-level API.  The mount point holds <id>.img for every volume: its raw
- * content, decrypted where a key unlocked it. */
+ * low-level API.  The mount point holds <id>.img for every volume (its raw
+ * content, decrypted where a key unlocked it) and <id>/ for every volume
+ * whose file system src/fs reads (its files). */
 #ifndef VU_FUSE_MOUNT_H
 #define VU_FUSE_MOUNT_H
 
@@ -15,10 +16,11 @@ struct vu_fuse_opts {
 
 struct vu_fuse;
 
-/* Create the session and mount it: every error is reported (vu_fail) here,
- * while the caller still has a terminal.  d stays owned by the caller and
- * must outlive the session.  -EINVAL for options libfuse refuses, -EIO when
- * the mount fails. */
+/* Open the volumes' file systems (a volume whose file system does not open
+ * is warned about and gets no <id>/), create the session and mount it:
+ * every error is reported (vu_fail) here, while the caller still has a
+ * terminal.  d stays owned by the caller and must outlive the session.
+ * -EINVAL for options libfuse refuses, -EIO when the mount fails. */
 int vu_fuse_mount(struct vu_disk *d, const struct vu_fuse_opts *o,
 		  struct vu_fuse **out);
 /* Detach unless foreground (logging moves to syslog then) and serve until

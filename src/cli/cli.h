@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/log.h"
 #include "disk/disk.h"
 #include "keys/keyring.h"
 
@@ -17,6 +18,10 @@ enum {
 };
 
 extern const char *vu_prog;
+
+/* The log sink the CLI sets (stderr, "vhdunlock: warning: ..."); extract
+ * wraps it to count the entries the file system skips. */
+void cli_log_sink(enum vu_log_level level, const char *msg, void *arg);
 
 /* Map a negative errno from the core to the documented exit status and
  * print the recorded message; the one place that does so. */
@@ -37,6 +42,8 @@ void cli_progress_start(struct cli_progress *p, const char *what,
 			uint64_t total);
 void cli_progress_update(struct cli_progress *p, uint64_t done);
 void cli_progress_end(struct cli_progress *p);
+/* Show a ticker on a terminal during the core's long steps (busy.h). */
+void cli_busy_init(void);
 
 /* ---- KEYS (CLI.md) ---- */
 enum {
@@ -46,6 +53,7 @@ enum {
 	OPT_PASSPHRASE_FILE,
 	OPT_KEY_FILE,
 	OPT_LUKS_HEADER,
+	OPT_ADD_DISK,
 };
 #define CLI_KEY_OPTIONS                                                     \
 	{ "bek", required_argument, NULL, OPT_BEK },                        \
@@ -54,8 +62,11 @@ enum {
 	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },     \
 	{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE }, \
 	{ "key-file", required_argument, NULL, OPT_KEY_FILE },              \
-	{ "luks-header", required_argument, NULL, OPT_LUKS_HEADER }
+	{ "luks-header", required_argument, NULL, OPT_LUKS_HEADER },        \
+	{ "add-disk", required_argument, NULL, OPT_ADD_DISK }
 #define CLI_KEY_HELP                                                        \
+	"  --add-disk IMAGE               another disk of the same VM\n"     \
+	"                                 (repeatable); ids become d1p2, d2p1\n" \
 	"  --bek FILE|DIR                 BitLocker startup key (.BEK); a\n"  \
 	"                                 directory is searched for <GUID>.BEK\n" \
 	"  --recovery-password-file FILE  BitLocker recovery password (48\n"   \
@@ -70,6 +81,8 @@ enum {
 struct cli_keys {
 	struct vu_keyring ring;
 	int given; /* any key option or variable */
+	size_t nadd;
+	const char **add_disks; /* --add-disk, in order (argv strings) */
 };
 
 /* 1 when c was a key option (and was taken), 0 when not, <0 on error. */
@@ -84,6 +97,9 @@ void cli_keys_free(struct cli_keys *k);
 
 int cmd_info(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+int cmd_cat(int argc, char **argv);
+int cmd_extract(int argc, char **argv);
 int cmd_mount(int argc, char **argv);
 int cmd_umount(int argc, char **argv);
 

@@ -43,12 +43,16 @@ static int check_not_image(const struct vu_disk *d, int fd, const char *out)
 	if (fstat(fd, &o) < 0)
 		return vu_fail(-EIO, "%s: cannot stat: %s", out,
 			       strerror(errno));
-	for (size_t i = 0; i < d->container.chain_len; i++)
-		if (stat(d->container.chain[i].path, &s) == 0 &&
-		    s.st_dev == o.st_dev && s.st_ino == o.st_ino)
-			return vu_fail(-EINVAL, "%s: is the image %s itself; "
-				       "refusing to overwrite it", out,
-				       d->container.chain[i].path);
+	for (size_t k = 0; k < d->nimages; k++) {
+		const struct vu_container_info *c = &d->images[k].container;
+
+		for (size_t i = 0; i < c->chain_len; i++)
+			if (stat(c->chain[i].path, &s) == 0 &&
+			    s.st_dev == o.st_dev && s.st_ino == o.st_ino)
+				return vu_fail(-EINVAL, "%s: is the image %s "
+					       "itself; refusing to overwrite "
+					       "it", out, c->chain[i].path);
+	}
 	return 0;
 }
 
@@ -154,13 +158,22 @@ int cmd_export(int argc, char **argv)
 		return cli_fail(r);
 	}
 	v = vu_disk_volume(d, vol);
-	if (!v && !strcmp(vol, "disk")) {
-		/* 'disk' always names the whole virtual disk, table or not. */
+	if (!v) {
+		/* 'disk' (one image) or 'd2' (several) always names a whole
+		 * virtual disk, partition table or not. */
 		static struct vu_volume whole;
-		memset(&whole, 0, sizeof(whole));
-		snprintf(whole.id, sizeof(whole.id), "disk");
-		whole.blk = d->blk;
-		v = &whole;
+		size_t k = 0;
+		char tail;
+
+		if ((d->nimages == 1 && !strcmp(vol, "disk")) ||
+		    (d->nimages > 1 &&
+		     sscanf(vol, "d%zu%c", &k, &tail) == 1 && k >= 1 &&
+		     k <= d->nimages)) {
+			memset(&whole, 0, sizeof(whole));
+			snprintf(whole.id, sizeof(whole.id), "%s", vol);
+			whole.blk = d->images[k ? k - 1 : 0].blk;
+			v = &whole;
+		}
 	}
 	if (!v) {
 		char ids[512] = "";
@@ -193,6 +206,13 @@ int cmd_export(int argc, char **argv)
 		vu_log(VU_LOG_WARN, "%s is encrypted (%s) and no key was given: "
 		       "exporting its encrypted content", v->id,
 		       vu_kind_name(v->probe.kind));
+	else if (keys.given && !v->unlocked && v->part &&
+		 v->probe.kind == VU_KIND_UNKNOWN)
+		/* ADE data disks may keep their LUKS header elsewhere */
+		vu_log(VU_LOG_WARN, "%s holds nothing recognisable: if it is "
+		       "LUKS data whose header is kept apart, give the header "
+		       "with --luks-header, or the OS disk that keeps it "
+		       "with --add-disk; exporting its stored content", v->id);
 
 	if (to_stdout) {
 		fd = STDOUT_FILENO;

@@ -191,6 +191,52 @@ static json_object *luks_json(const struct vu_volume *v)
 	return o;
 }
 
+/* The volume that took a found header, or NULL. */
+static const char *header_user(const struct vu_disk *d, const char *name)
+{
+	for (size_t i = 0; i < d->nvolumes; i++)
+		if (d->volumes[i].luks_header &&
+		    !strcmp(d->volumes[i].luks_header, name))
+			return d->volumes[i].id;
+	return NULL;
+}
+
+static json_object *found_headers_json(const struct vu_disk *d)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < d->nheaders; i++) {
+		const struct vu_found_header *h = &d->headers[i];
+		const char *user = header_user(d, h->name);
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "path", jstr(h->name));
+		json_object_object_add(o, "size",
+				       json_object_new_uint64(h->blk->size));
+		json_object_object_add(o, "role", jstr(h->os_header
+							? "os-volume"
+							: "data-disk"));
+		json_object_object_add(o, "used_by", user ? jstr(user) : NULL);
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static void print_found_headers(const struct vu_disk *d)
+{
+	if (!d->nheaders)
+		return;
+	printf("\nDetached LUKS headers found on the disk (ADE layout):\n");
+	for (size_t i = 0; i < d->nheaders; i++) {
+		const struct vu_found_header *h = &d->headers[i];
+		const char *user = header_user(d, h->name);
+
+		printf("  %s  %s header, %s%s\n", h->name,
+		       h->os_header ? "OS volume" : "data disk",
+		       user ? "opens " : "opened no volume", user ? user : "");
+	}
+}
+
 static json_object *lvm_json(const struct vu_disk *d)
 {
 	json_object *arr = json_object_new_array();
@@ -284,14 +330,40 @@ static void print_json(const struct vu_disk *d)
 {
 	json_object *root = json_object_new_object(), *vols;
 
-	json_object_object_add(root, "image", jstr(d->path));
-	json_object_object_add(root, "container", container_json(&d->container));
-	json_object_object_add(root, "partition_table", table_json(&d->table));
+	json_object *disks = json_object_new_array();
+
+	/* the first image at the top, as before --add-disk existed */
+	json_object_object_add(root, "image", jstr(d->images[0].path));
+	json_object_object_add(root, "container",
+			       container_json(&d->images[0].container));
+	json_object_object_add(root, "partition_table",
+			       table_json(&d->images[0].table));
+	for (size_t k = 0; k < d->nimages; k++) {
+		json_object *o = json_object_new_object();
+		char id[24];
+
+		snprintf(id, sizeof(id), "d%zu", k + 1);
+		json_object_object_add(o, "id", jstr(id));
+		json_object_object_add(o, "image", jstr(d->images[k].path));
+		json_object_object_add(o, "container",
+				       container_json(&d->images[k].container));
+		json_object_object_add(o, "partition_table",
+				       table_json(&d->images[k].table));
+		json_object_array_add(disks, o);
+	}
+	json_object_object_add(root, "disks", disks);
 	vols = json_object_new_array();
-	for (size_t i = 0; i < d->nvolumes; i++)
-		json_object_array_add(vols, volume_json(&d->volumes[i]));
+	for (size_t i = 0; i < d->nvolumes; i++) {
+		json_object *v = volume_json(&d->volumes[i]);
+
+		json_object_object_add(v, "disk", json_object_new_int64(
+					  (int64_t)d->volumes[i].image + 1));
+		json_object_array_add(vols, v);
+	}
 	json_object_object_add(root, "volumes", vols);
 	json_object_object_add(root, "lvm", lvm_json(d));
+	json_object_object_add(root, "luks_headers_found",
+			       found_headers_json(d));
 	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 							  JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(root);
@@ -392,35 +464,49 @@ static void print_lvm(const struct vu_disk *d)
 	}
 }
 
-static void print_text(const struct vu_disk *d)
+static void print_image(const struct vu_disk *d, size_t k)
 {
-	const struct vu_container_info *c = &d->container;
-	char size[32], g[VU_GUID_STRLEN];
+	const struct vu_disk_image *im = &d->images[k];
+	const struct vu_container_info *c = &im->container;
+	char size[32], g[VU_GUID_STRLEN], tag[24] = "";
 
+	if (d->nimages > 1)
+		snprintf(tag, sizeof(tag), "d%zu ", k + 1);
 	cli_human_size(c->virtual_size, size, sizeof(size));
-	printf("image:      %s\n", d->path);
-	printf("container:  %s%s%s, %s (%" PRIu64 " bytes), %" PRIu32
-	       "-byte sectors\n", vu_container_format_name(c->format),
+	printf("%simage:      %s\n", tag, im->path);
+	printf("%scontainer:  %s%s%s, %s (%" PRIu64 " bytes), %" PRIu32
+	       "-byte sectors\n", tag, vu_container_format_name(c->format),
 	       c->format == VU_FMT_RAW ? "" : " ",
 	       c->format == VU_FMT_RAW ? "" : vu_container_type_name(c->type),
 	       size, c->virtual_size, c->sector_size);
 	for (size_t i = 1; i < c->chain_len; i++)
-		printf("  parent %zu:  %s (%s %s)\n", i, c->chain[i].path,
+		printf("%s  parent %zu:  %s (%s %s)\n", tag, i,
+		       c->chain[i].path,
 		       vu_container_format_name(c->chain[i].format),
 		       vu_container_type_name(c->chain[i].type));
-	switch (d->table.type) {
+	switch (im->table.type) {
 	case VU_TABLE_GPT:
-		vu_guid_format(d->table.disk_guid, g);
-		printf("table:      gpt, disk GUID %s%s\n", g,
-		       d->table.used_backup ? " (backup header)" : "");
+		vu_guid_format(im->table.disk_guid, g);
+		printf("%stable:      gpt, disk GUID %s%s\n", tag, g,
+		       im->table.used_backup ? " (backup header)" : "");
 		break;
 	case VU_TABLE_MBR:
-		printf("table:      mbr, disk signature %08" PRIx32 "\n",
-		       d->table.disk_signature);
+		printf("%stable:      mbr, disk signature %08" PRIx32 "\n", tag,
+		       im->table.disk_signature);
 		break;
 	default:
-		printf("table:      none (the whole image is volume 'disk')\n");
+		printf("%stable:      none (the whole image is volume "
+		       "'%.*s')\n", tag, d->nimages > 1 ? (int)strlen(tag) - 1 : 4,
+		       d->nimages > 1 ? tag : "disk");
 	}
+}
+
+static void print_text(const struct vu_disk *d)
+{
+	char size[32], g[VU_GUID_STRLEN];
+
+	for (size_t k = 0; k < d->nimages; k++)
+		print_image(d, k);
 	printf("\n%-6s %14s %10s  %-10s %-16s %-38s %s\n", "ID", "START", "SIZE",
 	       "KIND", "LABEL", "UUID", "TYPE");
 	for (size_t i = 0; i < d->nvolumes; i++) {
@@ -429,7 +515,7 @@ static void print_text(const struct vu_disk *d)
 		char type[160] = "";
 
 		cli_human_size(v->blk->size, size, sizeof(size));
-		if (p && d->table.type == VU_TABLE_GPT) {
+		if (p && d->images[v->image].table.type == VU_TABLE_GPT) {
 			const char *n = vu_gpt_type_name(p->type_guid);
 			if (!n)
 				vu_guid_format(p->type_guid, g);
@@ -453,6 +539,7 @@ static void print_text(const struct vu_disk *d)
 			print_luks(&d->volumes[i]);
 	}
 	print_lvm(d);
+	print_found_headers(d);
 }
 
 int cmd_info(int argc, char **argv)

@@ -1,5 +1,6 @@
 /* The KEYS options every command takes, and opening a disk with them. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -28,6 +29,16 @@ int cli_key_option(int c, const char *arg, struct cli_keys *k)
 	case OPT_LUKS_HEADER:
 		r = vu_keyring_add_luks_header(&k->ring, arg);
 		break;
+	case OPT_ADD_DISK: {
+		/* not a key, but every command that opens the image takes it */
+		const char **a = realloc(k->add_disks,
+					 (k->nadd + 1) * sizeof(*a));
+		if (!a)
+			return vu_fail(-ENOMEM, "out of memory");
+		a[k->nadd++] = arg;
+		k->add_disks = a;
+		return 1;
+	}
 	default:
 		return 0;
 	}
@@ -48,7 +59,10 @@ int cli_open_disk(const char *image, struct cli_keys *k, struct vu_disk **d)
 	r = vu_disk_open(image, d);
 	if (r < 0)
 		return r;
-	r = vu_disk_unlock(*d, &k->ring);
+	for (size_t i = 0; i < k->nadd && r == 0; i++)
+		r = vu_disk_add(*d, k->add_disks[i]);
+	if (r == 0)
+		r = vu_disk_unlock(*d, &k->ring);
 	if (r < 0) {
 		vu_disk_close(*d);
 		*d = NULL;
@@ -71,4 +85,7 @@ int cli_disk_locked_fail(const struct vu_disk *d)
 void cli_keys_free(struct cli_keys *k)
 {
 	vu_keyring_free(&k->ring);
+	free(k->add_disks);
+	k->add_disks = NULL;
+	k->nadd = 0;
 }

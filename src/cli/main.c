@@ -25,13 +25,22 @@ static const char usage_text[] =
 	"                             is each volume's raw content (-f stays\n"
 	"                             in the foreground, -o OPTS FUSE options)\n"
 	"  umount MOUNTPOINT          unmount what mount mounted\n"
+	"  ls IMAGE [VOLUME:PATH] [KEYS] [-l] [--json]\n"
+	"                             list the volumes, or a directory of a\n"
+	"                             volume's file system (p1:/etc)\n"
+	"  cat IMAGE VOLUME:PATH[:STREAM] [KEYS]\n"
+	"                             write a file's content to standard output\n"
+	"  extract IMAGE VOLUME:PATH DEST [KEYS] [--force]\n"
+	"                             copy a file or a directory tree out to\n"
+	"                             DEST, with DEST/vhdunlock-manifest.sha256\n"
 	"\n"
 	"KEYS (files, never the secret itself; - reads standard input):\n"
 	CLI_KEY_HELP
 	"\n"
 	"Options:\n"
-	"  --json         (info) print one JSON document (schema: man vhdunlock)\n"
-	"  --force        (export) overwrite OUT if it exists\n"
+	"  --json         (info, ls) print JSON (schema: man vhdunlock)\n"
+	"  -l             (ls) long listing: mode, links, owner, size, mtime\n"
+	"  --force        (export, extract) overwrite existing files\n"
 	"  -q, --quiet    print errors only\n"
 	"  -v, --verbose  print more about what is done\n"
 	"  --debug        trace every read (very verbose)\n"
@@ -40,11 +49,14 @@ static const char usage_text[] =
 	"\n"
 	"Volume ids: 'disk' (the whole image), p1, p2, ... (partitions, as Linux\n"
 	"numbers them; MBR logical partitions start at p5), VG-LV (LVM).\n"
+	"With --add-disk: d1p2 (partition 2 of the first image), d2p1, d2 ...\n"
+	"VOLUME:PATH names a file in a volume: p1:/etc/fstab; p2:/a.txt:STREAM is\n"
+	"an NTFS named stream (when no file is named a.txt:STREAM).\n"
 	"\n"
 	"Exit status: 0 success, 1 failure, 2 wrong usage, 3 a needed volume\n"
 	"could not be unlocked.  See vhdunlock(1).\n";
 
-static void stderr_sink(enum vu_log_level level, const char *msg, void *arg)
+void cli_log_sink(enum vu_log_level level, const char *msg, void *arg)
 {
 	static const char *const prefix[] = { "error: ", "warning: ", "", "",
 					      "trace: " };
@@ -98,12 +110,16 @@ int main(int argc, char **argv)
 	} commands[] = {
 		{ "info", cmd_info },
 		{ "export", cmd_export },
+		{ "ls", cmd_ls },
+		{ "cat", cmd_cat },
+		{ "extract", cmd_extract },
 		{ "mount", cmd_mount },
 		{ "umount", cmd_umount },
 	};
 
 	harden();
-	vu_log_set_sink(stderr_sink, NULL);
+	vu_log_set_sink(cli_log_sink, NULL);
+	cli_busy_init();
 	vu_log_set_level(VU_LOG_WARN);
 	take_global_options(&argc, argv);
 

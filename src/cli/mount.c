@@ -19,14 +19,18 @@
 
 static const char mount_help[] =
 	"Usage: vhdunlock mount IMAGE MOUNTPOINT [KEYS] [-f] [-o OPTS]\n"
-	"Mount the volumes of IMAGE read-only at MOUNTPOINT: MOUNTPOINT/<id>.img\n"
-	"is each volume's raw content, decrypted where a key unlocked it.\n"
-	"Runs in the background; 'vhdunlock umount MOUNTPOINT' ends it.\n"
+	"Mount the volumes of IMAGE read-only at MOUNTPOINT: MOUNTPOINT/<id>/ holds\n"
+	"the files of each volume whose file system can be read (NTFS streams as\n"
+	"FILE:STREAM, listed in the attribute user.vhdunlock.streams);\n"
+	"MOUNTPOINT/<id>.img is each volume's raw content, decrypted where a key\n"
+	"unlocked it.  Runs in the background; 'vhdunlock umount MOUNTPOINT' ends it.\n"
 	"\n"
 	"  -f, --foreground  stay in the foreground (log to standard error);\n"
 	"                    SIGINT or SIGTERM unmounts\n"
 	"  -o OPTS           FUSE mount options, e.g. allow_other (repeatable;\n"
-	"                    ro is always added)\n"
+	"                    ro is always added; with allow_other the files' own\n"
+	"                    owners and modes apply to other users, without it\n"
+	"                    only you reach the mount, and read every file)\n"
 	"  -h, --help        show this help\n"
 	"\nKEYS:\n" CLI_KEY_HELP;
 

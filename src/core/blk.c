@@ -193,3 +193,25 @@ int vu_mem_open(const void *buf, size_t len, const char *name,
 			  name);
 	return *out ? 0 : -ENOMEM;
 }
+
+static void mem_free(struct vu_blk *b)
+{
+	free(b->priv);
+}
+
+static const struct vu_blk_ops owned_mem_ops = {
+	.kind = "mem",
+	.read_at = mem_read,
+	.destroy = mem_free,
+};
+
+int vu_mem_open_owned(void *buf, size_t len, const char *name,
+		      struct vu_blk **out)
+{
+	*out = vu_blk_new(&owned_mem_ops, NULL, len, 512, buf, "%s", name);
+	if (!*out) {
+		free(buf);
+		return -ENOMEM;
+	}
+	return 0;
+}

@@ -63,6 +63,10 @@ int vu_file_open(const char *path, struct vu_blk **out);
 /* The buffer is borrowed and must outlive the source (fuzzers, tests). */
 int vu_mem_open(const void *buf, size_t len, const char *name,
 		struct vu_blk **out);
+/* Takes ownership of a malloc'd buffer (freed with the source, also on
+ * failure); name is the whole description, e.g. "p1:/luks/osluksheader". */
+int vu_mem_open_owned(void *buf, size_t len, const char *name,
+		      struct vu_blk **out);
 /* A window [off, off+len) of lower, e.g. a partition; takes lower's ref. */
 int vu_slice_open(struct vu_blk *lower, uint64_t off, uint64_t len,
 		  const char *name, struct vu_blk **out);

@@ -17,6 +17,13 @@ void vu_cleanse(void *p, size_t n);
 
 /* ---- hashes ---- */
 int vu_sha256(const void *data, size_t len, uint8_t out[32]);
+/* The same over data given in pieces: new, update any number of times,
+ * final once, free (also after a failure). */
+struct vu_sha256_ctx;
+int vu_sha256_new(struct vu_sha256_ctx **out);
+int vu_sha256_update(struct vu_sha256_ctx *c, const void *data, size_t len);
+int vu_sha256_final(struct vu_sha256_ctx *c, uint8_t out[32]);
+void vu_sha256_free(struct vu_sha256_ctx *c);
 
 /* ---- BitLocker ---- */
 /* The BitLocker key stretch (0x100000 rounds of SHA-256 over

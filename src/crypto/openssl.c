@@ -78,6 +78,63 @@ int vu_sha256(const void *data, size_t len, uint8_t out[32])
 	return 0;
 }
 
+/* Incremental SHA-256 for data hashed while it streams past (extract's
+ * manifest): one EVP context per hash, freed with its state. */
+struct vu_sha256_ctx {
+	EVP_MD_CTX *md;
+};
+
+int vu_sha256_new(struct vu_sha256_ctx **out)
+{
+	struct vu_sha256_ctx *c;
+
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return vu_fail(-ENOMEM, "out of memory");
+	c->md = EVP_MD_CTX_new();
+	if (!c->md) {
+		free(c);
+		return ossl_fail("EVP_MD_CTX_new");
+	}
+	if (EVP_DigestInit_ex(c->md, EVP_sha256(), NULL) != 1) {
+		vu_sha256_free(c);
+		return ossl_fail("EVP_DigestInit_ex(sha256)");
+	}
+	*out = c;
+	return 0;
+}
+
+int vu_sha256_update(struct vu_sha256_ctx *c, const void *data, size_t len)
+{
+	if (!c || (!data && len))
+		return -EINVAL;
+	if (len && EVP_DigestUpdate(c->md, data, len) != 1)
+		return ossl_fail("EVP_DigestUpdate(sha256)");
+	return 0;
+}
+
+int vu_sha256_final(struct vu_sha256_ctx *c, uint8_t out[32])
+{
+	unsigned int outl = 0;
+
+	if (!c || !out)
+		return -EINVAL;
+	if (EVP_DigestFinal_ex(c->md, out, &outl) != 1 || outl != 32)
+		return ossl_fail("EVP_DigestFinal_ex(sha256)");
+	return 0;
+}
+
+void vu_sha256_free(struct vu_sha256_ctx *c)
+{
+	if (!c)
+		return;
+	EVP_MD_CTX_free(c->md);
+	free(c);
+}
+
 /* ---- BitLocker key stretch ---- */
 
 /* The 88-byte structure hashed in every round (libyal libbde format notes,

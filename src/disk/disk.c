@@ -20,8 +20,8 @@ struct vu_volume *vu_disk_new_volume(struct vu_disk *d)
 	return v;
 }
 
-static int add_volume(struct vu_disk *d, const char *id, struct vu_blk *blk,
-		      const struct vu_part *part)
+static int add_volume(struct vu_disk *d, size_t image, const char *id,
+		      struct vu_blk *blk, const struct vu_part *part)
 {
 	struct vu_volume *v = vu_disk_new_volume(d);
 	int r;
@@ -31,6 +31,7 @@ static int add_volume(struct vu_disk *d, const char *id, struct vu_blk *blk,
 		return vu_fail(-ENOMEM, "out of memory");
 	}
 	snprintf(v->id, sizeof(v->id), "%s", id);
+	v->image = image;
 	v->blk = blk; /* transferred */
 	v->raw = vu_blk_ref(blk);
 	v->part = part;
@@ -51,6 +52,68 @@ static int add_volume(struct vu_disk *d, const char *id, struct vu_blk *blk,
 	return 0;
 }
 
+/* With several disks every id names its disk: p2 -> d1p2, disk -> d1. */
+static void number_ids(struct vu_disk *d)
+{
+	for (size_t i = 0; i < d->nvolumes; i++) {
+		struct vu_volume *v = &d->volumes[i];
+		char id[sizeof(v->id)];
+
+		if (v->id[0] == 'd' && v->id[1] >= '1' && v->id[1] <= '9')
+			continue; /* done already */
+		if (!strcmp(v->id, "disk"))
+			snprintf(id, sizeof(id), "d%zu", v->image + 1);
+		else
+			snprintf(id, sizeof(id), "d%zu%.20s", v->image + 1,
+				 v->id);
+		memcpy(v->id, id, sizeof(id));
+	}
+}
+
+static int open_image(struct vu_disk *d, const char *path)
+{
+	struct vu_disk_image *im, *ims;
+	size_t n = d->nimages;
+	int r;
+
+	ims = realloc(d->images, (n + 1) * sizeof(*ims));
+	if (!ims)
+		return vu_fail(-ENOMEM, "out of memory");
+	d->images = ims;
+	im = &ims[n];
+	memset(im, 0, sizeof(*im));
+	im->path = strdup(path);
+	if (!im->path)
+		return vu_fail(-ENOMEM, "out of memory");
+	d->nimages++;
+	r = vu_container_open(path, &im->blk, &im->container);
+	if (r < 0)
+		return r;
+	r = vu_ptable_read(im->blk, &im->table);
+	if (r < 0)
+		return r;
+	if (im->table.type == VU_TABLE_NONE)
+		return add_volume(d, n, "disk", vu_blk_ref(im->blk), NULL);
+	for (size_t i = 0; i < im->table.count; i++) {
+		const struct vu_part *p = &im->table.parts[i];
+		char id[32], name[48];
+		struct vu_blk *b;
+
+		snprintf(id, sizeof(id), "p%u", p->slot);
+		snprintf(name, sizeof(name), "%s#%u",
+			 im->table.type == VU_TABLE_GPT ? "gpt" : "mbr",
+			 p->slot);
+		r = vu_slice_open(vu_blk_ref(im->blk), p->start, p->size, name,
+				  &b);
+		if (r < 0)
+			return r;
+		r = add_volume(d, n, id, b, p);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int vu_disk_open(const char *path, struct vu_disk **out)
 {
 	struct vu_disk *d;
@@ -58,43 +121,24 @@ int vu_disk_open(const char *path, struct vu_disk **out)
 
 	*out = NULL;
 	d = calloc(1, sizeof(*d));
-	if (!d || !(d->path = strdup(path))) {
-		free(d);
+	if (!d)
 		return vu_fail(-ENOMEM, "out of memory");
-	}
-	r = vu_container_open(path, &d->blk, &d->container);
-	if (r < 0)
-		goto fail;
-	r = vu_ptable_read(d->blk, &d->table);
-	if (r < 0)
-		goto fail;
-	if (d->table.type == VU_TABLE_NONE) {
-		r = add_volume(d, "disk", vu_blk_ref(d->blk), NULL);
-		if (r < 0)
-			goto fail;
-	} else {
-		for (size_t i = 0; i < d->table.count; i++) {
-			const struct vu_part *p = &d->table.parts[i];
-			char id[32], name[48];
-			struct vu_blk *b;
-
-			snprintf(id, sizeof(id), "p%u", p->slot);
-			snprintf(name, sizeof(name), "%s#%u",
-				 d->table.type == VU_TABLE_GPT ? "gpt" : "mbr",
-				 p->slot);
-			r = vu_slice_open(vu_blk_ref(d->blk), p->start, p->size,
-					  name, &b);
-			if (r < 0)
-				goto fail;
-			r = add_volume(d, id, b, p);
-			if (r < 0)
-				goto fail;
-		}
+	r = open_image(d, path);
+	if (r < 0) {
+		vu_disk_close(d);
+		return r;
 	}
 	*out = d;
 	return 0;
-fail:
-	vu_disk_close(d);
+}
+
+int vu_disk_add(struct vu_disk *d, const char *path)
+{
+	int r = open_image(d, path);
+
+	/* volumes keep pointers into their image's partition table: on
+	 * failure the image stays listed, closed with the disk */
+	number_ids(d);
 	return r;
 }
 
@@ -115,11 +159,19 @@ void vu_disk_close(struct vu_disk *d)
 	for (size_t i = 0; i < d->nvgs; i++)
 		vu_lvm_vg_close(d->vgs[i]);
 	free(d->vgs);
+	for (size_t i = 0; i < d->nheaders; i++) {
+		free(d->headers[i].name);
+		vu_blk_unref(d->headers[i].blk);
+	}
+	free(d->headers);
 	free(d->lock_error);
-	vu_ptable_free(&d->table);
-	vu_container_info_free(&d->container);
-	vu_blk_unref(d->blk);
-	free(d->path);
+	for (size_t i = 0; i < d->nimages; i++) {
+		vu_ptable_free(&d->images[i].table);
+		vu_container_info_free(&d->images[i].container);
+		vu_blk_unref(d->images[i].blk);
+		free(d->images[i].path);
+	}
+	free(d->images);
 	free(d);
 }
 

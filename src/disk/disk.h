@@ -16,7 +16,8 @@
 #include "volume/probe.h"
 
 struct vu_volume {
-	char id[32];		  /* "disk", "p1", ... */
+	char id[32];		  /* "disk", "p1", ...; "d1p2" with several disks */
+	size_t image;		  /* index in vu_disk.images (LVs: of a PV) */
 	struct vu_blk *blk;	  /* the content: decrypted once unlocked */
 	struct vu_blk *raw;	  /* the content as stored (encrypted) */
 	const struct vu_part *part; /* NULL for "disk" */
@@ -25,7 +26,8 @@ struct vu_volume {
 	/* encrypted volumes */
 	struct vu_bde *bde;	  /* BitLocker metadata, when kind bitlocker */
 	struct vu_luks *luks;	  /* LUKS header, inline or detached */
-	char *luks_header;	  /* the detached header file used, or NULL */
+	char *luks_header;	  /* the detached header used: a file, or
+				     "p1:/luks/osluksheader" found on a volume */
 	int unlocked;
 	char unlocked_by[160];	  /* "startup key {GUID} (FILE)", ... */
 	struct vu_probe inner;	  /* what the decrypted content holds */
@@ -33,21 +35,47 @@ struct vu_volume {
 	/* LVM */
 	struct vu_lvm_vg *vg;	  /* for a logical volume: its VG (borrowed) */
 	struct vu_lvm_lv_info lv; /* for a logical volume */
+	/* done once per volume (vu_disk_unlock runs rounds) */
+	int fs_scanned;		  /* looked for ADE's detached headers */
+	int lvm_scanned;	  /* looked at as an LVM PV */
 };
 
-struct vu_disk {
+/* One image: the first given, or one added with --add-disk. */
+struct vu_disk_image {
 	char *path;
 	struct vu_blk *blk;	  /* the whole virtual disk */
 	struct vu_container_info container;
 	struct vu_ptable table;
+};
+
+/* The disks of one VM, opened together: ADE keeps data disks' LUKS
+ * headers on the OS disk, and a volume group may span disks. */
+struct vu_disk {
+	size_t nimages;
+	struct vu_disk_image *images;
 	size_t nvolumes;
 	struct vu_volume *volumes;
 	size_t nvgs;
 	struct vu_lvm_vg **vgs;	  /* volume groups found on the volumes */
 	char *lock_error;	  /* a --luks-header no volume opened with */
+	size_t nheaders;	  /* detached headers found on volumes */
+	struct vu_found_header *headers;
+};
+
+/* A LUKS header file found in a volume's file system (ADE layout). */
+struct vu_found_header {
+	char *name;		  /* "p1:/luks/osluksheader" */
+	struct vu_blk *blk;	  /* its bytes, in memory */
+	size_t image;		  /* the disk it was found on */
+	int os_header;		  /* luks/osluksheader: for its own disk only */
+	int tried, used;
 };
 
 int vu_disk_open(const char *path, struct vu_disk **out);
+/* Open another disk of the same VM beside the first (--add-disk): its
+ * volumes follow, and every id gets its disk's position (d1p2, d2p1, d2
+ * for a disk without partition table).  Before vu_disk_unlock. */
+int vu_disk_add(struct vu_disk *d, const char *path);
 /* Try the keys on every encrypted volume (a clear-key BitLocker volume
  * needs none).  A volume no key opens keeps its encrypted content and gets
  * lock_error; that is not a failure here: the front end decides whether

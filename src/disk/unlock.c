@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "disk/disk.h"
+#include "disk/disk_int.h"
 
 /* Append "; msg" to a growing message. */
 static void note(char **acc, const char *msg)
@@ -256,62 +256,173 @@ static int unlock_luks(struct vu_volume *v, struct vu_keyring *kr)
 	return r < 0 ? r : use_plain(v, plain);
 }
 
-/* A detached header (ADE keeps the OS volume's header apart) is tried on
- * each volume that has no recognisable content; it is taken for the
- * volume where a key opens it and the decrypted content is recognisable. */
-static int try_detached(struct vu_disk *d, struct vu_keyring *kr,
-			const char *header)
+/* A volume a detached header may belong to: nothing recognisable on it. */
+static int header_candidate(const struct vu_volume *v)
 {
-	struct vu_blk *hb;
-	char *why = NULL;
-	int r;
+	return !v->bde && !v->luks && !v->unlocked && !v->error &&
+	       !v->vg && v->probe.kind == VU_KIND_UNKNOWN;
+}
 
-	r = vu_file_open(header, &hb);
-	if (r < 0)
-		return r;
+/* What a header that opened no volume was tried on, for the message. */
+struct header_try {
+	char candidates[256];	/* "p1, p14" */
+	char slots[512];	/* "its key slots are: 0 (argon2id)" */
+	char *why;		/* why each key failed */
+};
+
+static void add_candidate(struct header_try *t, const char *id)
+{
+	size_t n = strlen(t->candidates);
+
+	snprintf(t->candidates + n, sizeof(t->candidates) - n, "%s%s",
+		 n ? ", " : "", id);
+}
+
+/* A detached header (ADE keeps the OS volume's header apart) is tried on
+ * each candidate volume (of disk image only, when image >= 0): the keys
+ * are tried once, then the volume whose decrypted content is recognisable
+ * takes it.  1 when one did; 0 when none did (t says why); <0 when the
+ * header itself cannot be loaded. */
+static int try_header(struct vu_disk *d, struct vu_keyring *kr,
+		      struct vu_blk *hb, const char *name, long image,
+		      struct header_try *t)
+{
+	struct vu_luks *l = NULL;
+	char by[160], first_err[512] = "";
+	int r = 0, keyed = 0, err = 0, nokey = 0;
+
 	for (size_t i = 0; i < d->nvolumes; i++) {
 		struct vu_volume *v = &d->volumes[i];
-		struct vu_luks *l = NULL;
 		struct vu_blk *plain = NULL;
 		struct vu_probe inner;
-		char by[160];
 
-		if (v->bde || v->luks || v->unlocked ||
-		    v->probe.kind != VU_KIND_UNKNOWN)
+		if (!header_candidate(v) ||
+		    (image >= 0 && v->image != (size_t)image))
 			continue;
-		r = vu_luks_open(v->raw, hb, &l);
-		if (r < 0) {
-			vu_blk_unref(hb);
-			free(why);
-			return r; /* the header itself is damaged */
+		add_candidate(t, v->id);
+		if (nokey)
+			continue; /* only listing the candidates */
+		if (!l) {
+			/* a volume too small for the header's data offset
+			 * fails here too: the next candidate may fit */
+			r = vu_luks_open(v->raw, hb, &l);
+			if (r < 0) {
+				if (!err)
+					snprintf(first_err, sizeof(first_err),
+						 "%s", vu_errmsg(r));
+				err = err ? err : r;
+				vu_err_clear();
+				l = NULL;
+				r = 0;
+				continue;
+			}
+			r = try_luks_keys(l, kr, by, sizeof(by), &t->why);
+			if (r < 0)
+				break;
+			if (r == 0) {
+				keyslot_list(l, t->slots, sizeof(t->slots));
+				nokey = 1; /* no key opens it: no volume will */
+				continue;
+			}
+			keyed = 1;
+		} else if (vu_luks_set_data(l, v->raw) < 0) {
+			vu_err_clear(); /* too small for this header */
+			continue;
 		}
-		r = try_luks_keys(l, kr, by, sizeof(by), &why);
-		if (r == 1)
-			r = vu_luks_volume_open(l, &plain);
-		if (r == 0 && plain && vu_probe(plain, &inner) == 0 &&
+		r = vu_luks_volume_open(l, &plain);
+		if (r == 0 && vu_probe(plain, &inner) == 0 &&
 		    inner.kind != VU_KIND_UNKNOWN) {
 			v->luks = l; /* transferred */
-			v->luks_header = strdup(header);
+			v->luks_header = strdup(name);
 			snprintf(v->unlocked_by, sizeof(v->unlocked_by), "%s",
 				 by);
-			vu_blk_unref(hb);
-			free(why);
-			return use_plain(v, plain);
+			return use_plain(v, plain) < 0 ? -ENOMEM : 1;
 		}
 		vu_err_clear();
 		vu_blk_unref(plain);
-		vu_luks_close(l);
-		if (r < 0) {
-			vu_blk_unref(hb);
-			free(why);
+		r = 0;
+	}
+	vu_luks_close(l);
+	if (r < 0)
+		return r;
+	if (!l && !nokey && err)
+		return vu_fail(err, "%s", first_err);
+	if (keyed && !t->why)
+		note(&t->why, "the key opens the header but no volume "
+			      "decrypts to a recognisable file system");
+	return 0;
+}
+
+/* "NAME opens no volume ...: its key slots are ...: why" */
+static void header_lock_error(struct vu_disk *d, const char *name,
+			      const char *what, const struct header_try *t)
+{
+	char msg[2048];
+
+	snprintf(msg, sizeof(msg), "%s%s opens no volume%s%s%s with the keys "
+		 "given%s%s%s%s", name, what, t->candidates[0] ? " (tried " : "",
+		 t->candidates, t->candidates[0] ? ")" : "",
+		 t->slots[0] ? "; " : "", t->slots, t->why ? ": " : "",
+		 t->why ? t->why : "");
+	note(&d->lock_error, msg);
+}
+
+/* --luks-header FILE: for a volume of any disk given. */
+static int try_header_file(struct vu_disk *d, struct vu_keyring *kr,
+			   const char *header)
+{
+	struct header_try t = { .why = NULL };
+	struct vu_blk *hb;
+	int r = vu_file_open(header, &hb);
+
+	if (r < 0)
+		return r;
+	r = try_header(d, kr, hb, header, -1, &t);
+	vu_blk_unref(hb);
+	if (r == 0)
+		header_lock_error(d, header, ":", &t);
+	free(t.why);
+	return r < 0 ? r : 0;
+}
+
+/* Headers found on the disks' volumes: luks/osluksheader for a volume of
+ * its own disk, the others for any.  A data disk's header whose disk was
+ * not given (no --add-disk) is no error: info lists it as unused.
+ * *opened tells whether one opened a volume. */
+static int try_found_headers(struct vu_disk *d, struct vu_keyring *kr,
+			     int *opened)
+{
+	*opened = 0;
+	for (size_t h = 0; h < d->nheaders; h++) {
+		struct vu_found_header *f = &d->headers[h];
+		struct header_try t = { .why = NULL };
+		int r;
+
+		if (f->used || f->tried)
+			continue;
+		f->tried = 1;
+		r = try_header(d, kr, f->blk, f->name,
+			       f->os_header ? (long)f->image : -1, &t);
+		if (r < 0 && r != -ENOMEM) {
+			/* a damaged header file stops only its volume */
+			if (f->os_header)
+				note(&d->lock_error, vu_errmsg(r));
+			else
+				vu_log(VU_LOG_WARN, "%s", vu_errmsg(r));
+			vu_err_clear();
+			r = 0;
+		} else if (r == 0 && f->os_header && t.why) {
+			header_lock_error(d, f->name, " (the detached LUKS "
+					  "header of this disk's OS volume)", &t);
+		}
+		free(t.why);
+		if (r < 0)
 			return r;
+		if (r == 1) {
+			f->used = 1;
+			*opened = 1;
 		}
 	}
-	vu_blk_unref(hb);
-	set_lock_error(&d->lock_error,
-		       "%s: opens no volume of the disk with the keys given%s%s%s%s",
-		       header, "", "", why);
-	free(why);
 	return 0;
 }
 
@@ -333,6 +444,18 @@ static void lv_id(char *out, size_t size, const char *vg, const char *lv)
 	out[n] = '\0';
 }
 
+static int vg_known(const struct vu_disk *d, const char *name)
+{
+	for (size_t i = 0; i < d->nvgs; i++) {
+		struct vu_lvm_vg_info vi;
+
+		vu_lvm_vg_info(d->vgs[i], &vi);
+		if (!strcmp(vi.name, name))
+			return 1;
+	}
+	return 0;
+}
+
 /* Physical volumes (plain, or decrypted) become their volume groups'
  * logical volumes: volumes "VG-LV". */
 static int expand_lvm(struct vu_disk *d)
@@ -346,8 +469,9 @@ static int expand_lvm(struct vu_disk *d)
 	for (size_t i = 0; i < n0; i++) {
 		struct vu_volume *v = &d->volumes[i];
 
-		if (vu_volume_content(v)->kind != VU_KIND_LVM2)
+		if (v->lvm_scanned || vu_volume_content(v)->kind != VU_KIND_LVM2)
 			continue;
+		v->lvm_scanned = 1;
 		r = vu_lvm_scan(v->blk, &pvs[npv]);
 		if (r < 0) {
 			vu_log(VU_LOG_WARN, "%s: %s", v->id, vu_errmsg(r));
@@ -359,13 +483,24 @@ static int expand_lvm(struct vu_disk *d)
 	}
 	for (size_t i = 0; i < npv && r == 0; i++) {
 		struct vu_lvm_pv *group[64];
-		const char *name = vu_lvm_pv_vg_name(pvs[i]);
+		const char *name;
 		struct vu_lvm_vg *vg, **vgs;
 		struct vu_lvm_vg_info vi;
 		size_t k = 0;
 
-		if (!pvs[i] || !name[0])
+		if (!pvs[i]) /* taken into an earlier PV's group */
 			continue;
+		name = vu_lvm_pv_vg_name(pvs[i]);
+		if (!name[0])
+			continue;
+		if (vg_known(d, name)) {
+			/* a PV decrypted after its VG was opened (its other
+			 * PVs were readable earlier) */
+			vu_log(VU_LOG_WARN, "VG %s: a physical volume was found "
+			       "after the volume group was opened; its logical "
+			       "volumes may be incomplete", name);
+			continue;
+		}
 		/* this PV and the later ones of the same VG */
 		for (size_t j = i; j < npv && k < 64; j++)
 			if (pvs[j] && !strcmp(vu_lvm_pv_vg_name(pvs[j]), name))
@@ -434,7 +569,7 @@ static int expand_lvm(struct vu_disk *d)
 
 int vu_disk_unlock(struct vu_disk *d, struct vu_keyring *kr)
 {
-	int r = 0;
+	int r = 0, more = 1;
 
 	for (size_t i = 0; i < d->nvolumes && r == 0; i++) {
 		struct vu_volume *v = &d->volumes[i];
@@ -447,8 +582,18 @@ int vu_disk_unlock(struct vu_disk *d, struct vu_keyring *kr)
 			r = unlock_luks(v, kr);
 	}
 	for (size_t h = 0; h < kr->nheaders && r == 0; h++)
-		r = try_detached(d, kr, kr->luks_headers[h]);
-	if (r == 0)
+		r = try_header_file(d, kr, kr->luks_headers[h]);
+	/* Rounds: logical volumes appear, their file systems may hold
+	 * headers, the headers open volumes that may hold PVs... until
+	 * nothing new is found. */
+	while (r == 0 && more) {
+		int found;
+
 		r = expand_lvm(d);
+		if (r == 0)
+			r = disk_find_headers(d, &found);
+		if (r == 0)
+			r = try_found_headers(d, kr, &more);
+	}
 	return r;
 }

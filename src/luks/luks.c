@@ -19,6 +19,7 @@
 
 #include "core/bytes.h"
 #include "core/error.h"
+#include "core/busy.h"
 #include "core/log.h"
 #include "crypto/crypto.h"
 #include "luks/luks_int.h"
@@ -292,6 +293,56 @@ static void fill_info(struct vu_luks *l)
 	in->reencrypt_name = reenc_name(in->reencrypt);
 }
 
+/* Where each data segment of l lies on vol (the segments of a LUKS2
+ * volume may end at the device's end: "dynamic"). */
+static int map_segments(struct vu_luks *l, struct vu_blk *vol)
+{
+	const struct vu_blk *src = l->hdr ? l->hdr : vol;
+	int r;
+
+	if (l->info.version == 2) {
+		r = luks_segments_parse(l->json, vol->size, l->seg,
+					LUKS_MAX_SEGS, &l->nseg);
+		if (r < 0)
+			return vu_blk_fail(src, r, "luks: bad segments");
+		l->info.nsegments = l->nseg;
+	} else {
+		uint64_t off = l->info.data_offset, end = vol->size;
+
+		if (off > end)
+			return vu_blk_fail(vol, -EUCLEAN, "luks: data offset %"
+					   PRIu64 " beyond the end of the "
+					   "volume (%" PRIu64 " bytes)", off,
+					   end);
+		end -= off;
+		end -= end % 512;
+		l->seg[0] = (struct luks_seg){ .start = 0, .end = end,
+					       .phys = off, .crypt = 1,
+					       .digest = 0,
+					       .sector_size = 512 };
+		snprintf(l->seg[0].encryption, sizeof(l->seg[0].encryption),
+			 "%s-%s", l->info.cipher, l->info.mode);
+		l->nseg = 1;
+		l->info.nsegments = 1;
+	}
+	return 0;
+}
+
+int vu_luks_set_data(struct vu_luks *l, struct vu_blk *vol)
+{
+	int r;
+
+	if (!l->hdr)
+		return vu_blk_fail(l->vol, -EINVAL, "luks: the header is "
+				   "inline; its data cannot move");
+	r = map_segments(l, vol);
+	if (r < 0)
+		return r;
+	vu_blk_unref(l->vol);
+	l->vol = vu_blk_ref(vol);
+	return 0;
+}
+
 /* ---- open/close ---- */
 
 int vu_luks_open(struct vu_blk *vol, struct vu_blk *detached_header,
@@ -357,33 +408,10 @@ int vu_luks_open(struct vu_blk *vol, struct vu_blk *detached_header,
 			r = vu_fail(-ENOMEM, "out of memory");
 			goto fail;
 		}
-		r = luks_segments_parse(l->json, vol->size, l->seg,
-					LUKS_MAX_SEGS, &l->nseg);
-		if (r < 0) {
-			vu_blk_fail(src, r, "luks: bad segments");
-			goto fail;
-		}
-		l->info.nsegments = l->nseg;
-	} else {
-		uint64_t off = l->info.data_offset, end = vol->size;
-
-		if (off > end) {
-			r = vu_blk_fail(vol, -EUCLEAN, "luks: data offset %"
-					PRIu64 " beyond the end of the volume "
-					"(%" PRIu64 " bytes)", off, end);
-			goto fail;
-		}
-		end -= off;
-		end -= end % 512;
-		l->seg[0] = (struct luks_seg){ .start = 0, .end = end,
-					       .phys = off, .crypt = 1,
-					       .digest = 0,
-					       .sector_size = 512 };
-		snprintf(l->seg[0].encryption, sizeof(l->seg[0].encryption),
-			 "%s-%s", l->info.cipher, l->info.mode);
-		l->nseg = 1;
-		l->info.nsegments = 1;
 	}
+	r = map_segments(l, vol);
+	if (r < 0)
+		goto fail;
 	if (l->info.reencrypt != VU_LUKS_REENC_NONE)
 		vu_log(VU_LOG_WARN, "%s: luks: reencryption in progress "
 		       "(%s): %zu segments", src->desc,
@@ -462,6 +490,22 @@ static int try_slot(struct vu_luks *l, int slot, const uint8_t *pass,
 	return 1;
 }
 
+/* Tell the front end a key derivation runs: with Argon2 at ADE's default
+ * cost (1 GiB, 4 threads) each keyslot tried takes seconds. */
+static void busy_begin(const struct vu_luks *l, const char *src)
+{
+	const struct vu_luks_keyslot *k = NULL;
+
+	for (size_t i = 0; i < l->info.nkeyslots && !k; i++)
+		if (!strncmp(l->info.keyslots[i].pbkdf, "argon2", 6))
+			k = &l->info.keyslots[i];
+	if (k)
+		vu_busy_begin("%s: deriving the key (%s, %u MiB, %u threads)",
+			      src, k->pbkdf, k->memory_kb / 1024, k->threads);
+	else
+		vu_busy_begin("%s: deriving the key", src);
+}
+
 static int unlock(struct vu_luks *l, const uint8_t *pass, size_t len,
 		  const char *what)
 {
@@ -473,16 +517,9 @@ static int unlock(struct vu_luks *l, const uint8_t *pass, size_t len,
 	if (vu_luks_is_unlocked(l))
 		return 0;
 	src = (l->hdr ? l->hdr : l->vol)->desc;
-	for (size_t i = 0; i < l->info.nkeyslots; i++) {
-		const struct vu_luks_keyslot *k = &l->info.keyslots[i];
-
-		if (!strncmp(k->pbkdf, "argon2", 6)) {
-			vu_log(VU_LOG_INFO, "luks: deriving the key (%s, %u "
-			       "MiB)...", k->pbkdf, k->memory_kb / 1024);
-			break;
-		}
-	}
+	busy_begin(l, src);
 	r = try_slot(l, CRYPT_ANY_SLOT, pass, len);
+	vu_busy_end();
 	if (r < 0)
 		return r;
 	/* a reencryption needs the key of every crypt segment */
@@ -497,7 +534,9 @@ static int unlock(struct vu_luks *l, const uint8_t *pass, size_t len,
 
 			if (luks_keyslot_digest(l->json, ks) != d)
 				continue;
+			busy_begin(l, src);
 			r = try_slot(l, ks, pass, len);
+			vu_busy_end();
 			if (r < 0)
 				return r;
 		}

@@ -72,6 +72,10 @@ struct vu_luks_info {
 int vu_luks_open(struct vu_blk *vol, struct vu_blk *detached_header,
 		 struct vu_luks **out);
 const struct vu_luks_info *vu_luks_info(const struct vu_luks *l);
+/* For a detached header: read the data from vol instead (the segments
+ * are mapped again for its size).  Keys already found stay, so one key
+ * derivation serves every candidate volume a found header is tried on. */
+int vu_luks_set_data(struct vu_luks *l, struct vu_blk *vol);
 void vu_luks_close(struct vu_luks *l);
 
 /* Unlock with a passphrase or a key file (used byte for byte, as ADE's

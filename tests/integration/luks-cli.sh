@@ -13,36 +13,7 @@
 need cryptsetup pvcreate vgcreate lvcreate lvs losetup sgdisk partx qemu-img mkfs.ext4 mkfs.ext2 jq blkid
 cd "$work"
 
-mkdir -p etc lock
-cat > etc/lvm.conf <<CONF
-devices { filter = [ "a|^/dev/loop|", "r|.*|" ] obtain_device_list_from_udev = 0 use_devicesfile = 0 }
-global { locking_dir = "$work/lock" }
-activation { udev_sync = 0 udev_rules = 0 }
-backup { backup = 0 archive = 0 }
-CONF
-LVM_SYSTEM_DIR="$work/etc" LVM_SUPPRESS_FD_WARNINGS=1
-export LVM_SYSTEM_DIR LVM_SUPPRESS_FD_WARNINGS
-L() { "$@" --driverloaded n 2>>"$work/lvm.log"; }
-loops="" vgs_made=""
-cleanup() {
-	for v in $vgs_made; do vgremove -f --driverloaded n "$v" >/dev/null 2>&1; done
-	for l in $loops; do losetup -d "$l" 2>/dev/null; done
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-# write_lv VG LV IMAGE PVFILE: IMAGE's bytes at the LV's extents (one PV)
-write_lv() {
-	es=$(L vgs --noheadings --nosuffix --units b -o vg_extent_size "$1" | tr -d ' ')
-	L lvs --noheadings --nosuffix --units b -o seg_start_pe,seg_pe_ranges "$1/$2" |
-	while read -r start ranges; do
-		pvdev=${ranges%%:*}; r=${ranges#*:}; first=${r%-*}; last=${r#*-}
-		pe0=$(L pvs --noheadings --nosuffix --units b -o pe_start "$pvdev" | tr -d ' ')
-		dd if="$3" of="$4" bs=1M iflag=skip_bytes,count_bytes oflag=seek_bytes \
-			conv=notrunc skip=$((start * es)) count=$(( (last - first + 1) * es )) \
-			seek=$((pe0 + first * es)) status=none
-	done
-}
+. "$top_srcdir/tests/integration/lvm-lib.sh"
 printf 'correct horse battery staple' > pass
 mkdir -p tree && echo "hello from root" > tree/hello.txt
 mkfs.ext2 -q -F -L boot boot.img 8M

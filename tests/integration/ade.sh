@@ -1,0 +1,401 @@
+#!/bin/sh
+# The disks Azure Disk Encryption (ADE) leaves behind on Linux VMs, built
+# with the real tools (cryptsetup reencrypt --encrypt offline on image files,
+# lvm2 on loop devices with --driverloaded n, mkfs.*, sfdisk, partx,
+# qemu-img) as FIXED VHDs, the format Azure exports managed disks in:
+#
+# ubuntu.vhd   an Ubuntu OS disk after ADE: GPT with the cloud image's
+#              p14 (BIOS boot, empty) and p15 (EFI System, FAT), p1 the root
+#              file system (ext4) encrypted in place with a DETACHED LUKS2
+#              header (argon2id, 1 GiB), p2 the plain ext2 /boot that ADE
+#              adds, holding the header as the file /luks/osluksheader
+#              (/boot/luks/osluksheader on the VM). The root file system
+#              holds the detached header of data2.vhd at
+#              /var/lib/azure_disk_encryption_config/azureluksheaderdatadisk1.
+# rhel7.vhd    a RHEL 7 LVM image after ADE: p1 EFI (FAT), p2 /boot (XFS)
+#              holding /luks/osluksheader, p3 BIOS boot, p4 the LVM PV
+#              encrypted in place with a DETACHED LUKS1 header; the PV holds
+#              rootvg with rootlv (XFS) and homelv (ext4).
+# data1.vhd    a data disk encrypted by the current extension: one GPT
+#              partition, LUKS2 with its header inline, ext4 inside.
+# data2.vhd    a data disk encrypted in place by the older (dual-pass)
+#              extension: one GPT partition, data only; its LUKS2 header is
+#              the file on ubuntu.vhd's root named above.
+# span1.vhd, span2.vhd  two plain disks whose PVs form one VG (spanvg) with
+#              a linear LV spanning both.
+# partial.vhd  a data disk snapshotted while encryption was running: one GPT
+#              partition, inline LUKS2, half of the data encrypted.
+#
+# ADE's Linux key file is base64 of 127 random bytes: 172 bytes, no newline,
+# used byte for byte (--key-file); one key opens every volume of the VM.
+#
+# Checked: the OS volumes unlock with the header found on their boot
+# partition (no --luks-header); the LVs of the RHEL PV appear; data2 unlocks
+# only with the OS disk beside it (--add-disk, ids d1p1 ... d2p1); spanvg-lv
+# appears only with both disks; the partly encrypted volume reads as the
+# original; every export equals the file-system image that was encrypted;
+# wrong, truncated and damaged keys and headers fail precisely; the images
+# are never written.
+. "$top_srcdir/tests/integration/lib.sh"
+need script cryptsetup pvcreate vgcreate lvcreate lvs pvs vgs vgremove losetup sfdisk partx \
+	qemu-img mkfs.ext4 mkfs.ext2 mkfs.xfs xfs_repair mkfs.vfat mmd mcopy jq \
+	strace sha256sum base64 cmp dd truncate head blkid e2fsck
+cd "$work" || exit 1
+
+t_start=$(date +%s)
+
+# --- lvm2 without udev or the device-mapper
+. "$top_srcdir/tests/integration/lvm-lib.sh"
+
+# make_vg VG EXTENT PVFILE:SIZE... -- LV:EXTENTS:IMAGE...: PV files (loops
+# detached afterwards, the LVM metadata stays in the files)
+make_vg() {
+	vg=$1 ext=$2 devs=""
+	shift 2
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		f=${1%%:*} sz=${1#*:}
+		rm -f "$f"; truncate -s "$sz" "$f"
+		dev=$(losetup -f --show "$f") || { fail "losetup $f"; finish; }
+		loops="$loops $dev" devs="$devs $dev"
+		L pvcreate -qy "$dev" || { fail "pvcreate $f: $(cat lvm.log)"; finish; }
+		shift
+	done
+	shift
+	L vgcreate -q -s "$ext" "$vg" $devs || { fail "vgcreate $vg: $(cat lvm.log)"; finish; }
+	vgs_made="$vgs_made $vg"
+	for spec; do
+		lv=${spec%%:*} rest=${spec#*:}; n=${rest%%:*} img=${rest#*:}
+		L lvcreate -q -an -Zn -l "$n" -n "$lv" "$vg" || fail "lvcreate $vg/$lv: $(cat lvm.log)"
+		write_lv "$vg" "$lv" "$img"
+	done
+	for dev in $devs; do
+		losetup -d "$dev"
+		loops=$(printf '%s' "$loops" | sed "s|$dev||")
+	done
+	vgs_made=$(printf '%s' "$vgs_made" | sed "s| $vg||")
+}
+# gpt_vhd OUT SPEC...: a GPT disk as a fixed VHD; SPEC is NUM:TYPE:MiB or
+# NUM:TYPE:MiB:FILE, in the order the partitions lie on the disk, TYPE an
+# sgdisk code (FILE is written at the partition's start). sfdisk writes the
+# table: sgdisk sleeps a second after each change.
+gpt_vhd() {
+	out=$1 total=2
+	shift
+	printf 'label: gpt\n' > "$out.sfdisk"
+	for s; do
+		n=${s%%:*} r=${s#*:}; t=${r%%:*} r=${r#*:}; mb=${r%%:*}
+		case $t in
+		EF00) g=C12A7328-F81F-11D2-BA4B-00A0C93EC93B ;;
+		EF02) g=21686148-6449-6E6F-744E-656564454649 ;;
+		8E00) g=E6D6D379-F507-44C2-A23C-238F2A3DF928 ;;
+		*) g=0FC63DAF-8483-4772-8E79-3D69D8477DE4 ;;
+		esac
+		total=$((total + mb))
+		printf '%s%s : size=%sMiB, type=%s\n' "$out.raw" "$n" "$mb" "$g" >> "$out.sfdisk"
+	done
+	rm -f "$out.raw"; truncate -s "${total}M" "$out.raw"
+	sfdisk -q "$out.raw" < "$out.sfdisk" >/dev/null || { fail "sfdisk $out"; return 1; }
+	for s; do
+		n=${s%%:*} r=${s#*:}; r=${r#*:}
+		case $r in *:*) f=${r#*:} ;; *) continue ;; esac
+		dd if="$f" of="$out.raw" bs=1M oflag=seek_bytes conv=notrunc,sparse status=none \
+			seek=$(( $(partx -g -o START -n "$n" "$out.raw" | tr -d ' ') * 512 ))
+	done
+	qemu-img convert -f raw -O vpc -o subformat=fixed,force_size=on "$out.raw" "$out" ||
+		fail "qemu-img $out"
+	rm -f "$out.raw"
+}
+# fsck_ok NAME IMAGE: the test's own file system images must be sound
+fsck_ok() {
+	case $(blkid -p -o value -s TYPE "$2") in
+	xfs) xfs_repair -n -f "$2" >"$2.fsck" 2>&1 ;;
+	*) e2fsck -fn "$2" >"$2.fsck" 2>&1 ;;
+	esac || fail "$1: the test's image $2 is damaged: $(tail -n 5 "$2.fsck")"
+}
+XFS() { TEST_DIR=1 TEST_DEV=1 QA_CHECK_FS=1 mkfs.xfs -q -f "$@"; }
+PB="--pbkdf pbkdf2 --pbkdf-force-iterations 1000"
+
+# --- keys
+head -c 127 /dev/urandom | base64 -w0 > ade.key
+[ "$(wc -c < ade.key)" -eq 172 ] || fail "ade.key is $(wc -c < ade.key) bytes, not 172"
+head -c 127 /dev/urandom | base64 -w0 > wrong.key
+head -c 171 ade.key > short.key
+KEY="--key-file ade.key"
+
+# --- data2: ext4 encrypted in place, header kept apart (ADE's dual-pass
+# extension writes a 32 MiB header file; cryptsetup makes 16 MiB, the rest
+# is zeros)
+mkdir -p t2/projects && echo "data disk two" > t2/projects/readme.txt
+head -c 1000000 /dev/urandom > t2/projects/blob.bin
+mkfs.ext4 -q -F -L data2 -d t2 data2.fs 24M && fsck_ok data2 data2.fs
+cp data2.fs data2.enc
+cryptsetup reencrypt --encrypt --type luks2 --header data2.hdr --batch-mode $KEY $PB \
+	data2.enc >mk.log 2>&1 || fail "cryptsetup data2: $(cat mk.log)"
+truncate -s 32M data2.hdr
+cmp -s data2.fs data2.enc && fail "data2 was not encrypted"
+gpt_vhd data2.vhd 1:8300:24:data2.enc
+
+# --- ubuntu: root ext4 (with data2's header), detached LUKS2 header with
+# argon2id at cryptsetup's default memory cost (1 GiB, 4 threads asked for;
+# cryptsetup uses at most one per CPU), 4 iterations. The keyslot is made
+# with pbkdf2 (encryption opens it more than once) and converted to argon2id
+# by cryptsetup luksConvertKey: one Argon2 run instead of three.
+mkdir -p tu/etc tu/home/azureuser tu/var/lib/azure_disk_encryption_config
+echo ubuntu-vm > tu/etc/hostname
+printf 'osencrypt /dev/sda1 none luks,discard,header=/boot/luks/osluksheader\n' > tu/etc/crypttab
+echo "notes of azureuser" > tu/home/azureuser/notes.txt
+head -c 2000000 /dev/urandom > tu/home/azureuser/blob.bin
+cp data2.hdr tu/var/lib/azure_disk_encryption_config/azureluksheaderdatadisk1
+mkfs.ext4 -q -F -L cloudimg-rootfs -d tu root.fs 48M && fsck_ok ubuntu root.fs
+cp root.fs root.enc
+cryptsetup reencrypt --encrypt --type luks2 --header os.hdr --batch-mode $KEY $PB \
+	root.enc >mk.log 2>&1 || fail "cryptsetup ubuntu root: $(cat mk.log)"
+cryptsetup luksConvertKey --batch-mode --header os.hdr $KEY --pbkdf argon2id \
+	--pbkdf-memory 1048576 --pbkdf-parallel 4 --pbkdf-force-iterations 4 \
+	root.enc >mk.log 2>&1 || fail "luksConvertKey: $(cat mk.log)"
+cryptsetup luksDump os.hdr | grep -q 'PBKDF:.*argon2id' || fail "os.hdr: no argon2id keyslot"
+truncate -s 32M os.hdr
+mkdir -p tb/luks tb/grub && echo "set default=0" > tb/grub/grub.cfg
+cp os.hdr tb/luks/osluksheader
+mkfs.ext2 -q -F -L boot -d tb boot.fs 40M && fsck_ok "ubuntu boot" boot.fs
+mkfs.vfat -C -n UEFI esp.fs 8192 >/dev/null && mmd -i esp.fs ::/EFI ::/EFI/ubuntu &&
+	mcopy -i esp.fs tb/grub/grub.cfg ::/EFI/ubuntu/grub.cfg || fail "EFI FAT"
+gpt_vhd ubuntu.vhd 14:EF02:4 15:EF00:8:esp.fs 1:8300:48:root.enc 2:8300:40:boot.fs
+# the same disk with a damaged osluksheader: both LUKS2 header copies (at 0
+# and 16 KiB) lose their magic
+cp os.hdr bad.hdr
+printf 'XXXXXX' | dd of=bad.hdr conv=notrunc status=none
+printf 'YYYYYY' | dd of=bad.hdr bs=1 seek=16384 conv=notrunc status=none
+cp bad.hdr tb/luks/osluksheader
+mkfs.ext2 -q -F -L boot -d tb badboot.fs 40M
+gpt_vhd ubuntu-badhdr.vhd 14:EF02:4 15:EF00:8:esp.fs 1:8300:48:root.enc 2:8300:40:badboot.fs
+
+# --- rhel7: rootvg (rootlv XFS, homelv ext4) in a PV encrypted in place
+# with a detached LUKS1 header. cryptsetup encrypts offline only to LUKS2
+# (its LUKS1 reencryption needs dm-crypt), so the LUKS2 header made that
+# way is converted with cryptsetup convert --type luks1 (pbkdf2, as LUKS1
+# requires); the header file stays 16 MiB.
+mkdir -p xr/etc xr/root
+echo "Red Hat Enterprise Linux Server release 7.9 (Maipo)" > xr/etc/redhat-release
+head -c 1500000 /dev/urandom > xr/root/blob.bin
+cat > rootlv.proto <<PROTO
+rootlv
+0 0
+d--755 0 0
+etc d--755 0 0
+redhat-release ---644 0 0 $work/xr/etc/redhat-release
+\$
+root d--550 0 0
+blob.bin ---600 0 0 $work/xr/root/blob.bin
+\$
+\$
+PROTO
+XFS -p rootlv.proto -d file,name=rootlv.fs,size=32m && fsck_ok rootlv rootlv.fs
+mkdir -p th/azureuser && echo "home of azureuser" > th/azureuser/notes.txt
+mkfs.ext4 -q -F -L home -d th homelv.fs 12M && fsck_ok homelv homelv.fs
+make_vg rootvg 4M rhel.pv:48M -- rootlv:8:rootlv.fs homelv:3:homelv.fs
+cp rhel.pv rhel.enc
+cryptsetup reencrypt --encrypt --type luks2 --header rhel.hdr --batch-mode $KEY $PB \
+	rhel.enc >mk.log 2>&1 || fail "cryptsetup rhel7: $(cat mk.log)"
+cryptsetup convert --type luks1 --batch-mode --header rhel.hdr rhel.enc >mk.log 2>&1 ||
+	fail "cryptsetup convert rhel7: $(cat mk.log)"
+cryptsetup luksDump rhel.hdr | grep -q '^Version:[[:space:]]*1$' || fail "rhel.hdr is not LUKS1"
+# mkfs.xfs 6.1 corrupts the next allocation group's headers when a proto
+# file's data reaches beyond its allocation group: 2 AGs of 24 MiB hold it
+cat > boot.proto <<PROTO
+boot
+0 0
+d--555 0 0
+luks d--700 0 0
+osluksheader ---600 0 0 $work/rhel.hdr
+\$
+grub2 d--700 0 0
+grub.cfg ---600 0 0 $work/tb/grub/grub.cfg
+\$
+\$
+PROTO
+XFS -p boot.proto -d file,name=rboot.fs,size=48m,agcount=2 && fsck_ok "rhel7 boot" rboot.fs
+gpt_vhd rhel7.vhd 1:EF00:8:esp.fs 2:8300:48:rboot.fs 3:EF02:1 4:8E00:48:rhel.enc
+
+# --- data1: inline LUKS2 header, ext4 inside
+mkdir -p t1 && echo "data disk one" > t1/readme.txt && head -c 800000 /dev/urandom > t1/blob.bin
+mkfs.ext4 -q -F -L data1 -d t1 data1.fs 24M && fsck_ok data1 data1.fs
+cp data1.fs data1.enc && truncate -s 40M data1.enc
+cryptsetup reencrypt --encrypt --type luks2 --reduce-device-size 16M --batch-mode $KEY $PB \
+	data1.enc >mk.log 2>&1 || fail "cryptsetup data1: $(cat mk.log)"
+gpt_vhd data1.vhd 1:8300:40:data1.enc
+
+# --- spanvg: one linear LV over two plain PVs on two disks (1 MiB extents:
+# 11 on the first PV, 5 on the second)
+mkfs.ext4 -q -F -L span -d t1 span.fs 16M && fsck_ok span span.fs
+make_vg spanvg 1M span1.pv:12M span2.pv:12M -- lv:16:span.fs
+gpt_vhd span1.vhd 1:8E00:12:span1.pv
+gpt_vhd span2.vhd 1:8E00:12:span2.pv
+
+# --- partial: inline LUKS2 encryption stopped half way. With
+# --reduce-device-size the data moves by the header size and is encrypted
+# in hotzones of that size (8 MiB here), each followed by one fdatasync;
+# strace delivers SIGINT on the second fdatasync, so cryptsetup stops
+# cleanly after exactly two of the four hotzones: deterministic, no timing.
+mkdir -p tp && head -c 3000000 /dev/urandom > tp/blob.bin && echo partial > tp/hello.txt
+mkfs.ext4 -q -F -L partial -d tp partial.fs 32M && fsck_ok partial partial.fs
+cp partial.fs partial.enc && truncate -s 48M partial.enc
+cryptsetup reencrypt --encrypt --type luks2 --init-only --reduce-device-size 16M \
+	--batch-mode $KEY $PB partial.enc >mk.log 2>&1 || fail "cryptsetup partial init: $(cat mk.log)"
+strace -o /dev/null -e trace=fdatasync -e inject=fdatasync:signal=SIGINT:when=2 \
+	cryptsetup reencrypt --batch-mode --force-offline-reencrypt $KEY partial.enc >mk.log 2>&1
+cryptsetup luksDump partial.enc > partial.dump 2>&1
+if grep -q 'Requirements:.*online-reencrypt' partial.dump && grep -q '^  2: crypt' partial.dump &&
+	grep -q 'length: 16777216 \[bytes\]' partial.dump; then
+	ok "partial: cryptsetup stopped with 16 of 32 MiB encrypted"
+else
+	fail "partial: not half encrypted: $(cat mk.log partial.dump)"
+fi
+gpt_vhd partial.vhd 1:8300:48:partial.enc
+
+t_built=$(date +%s)
+say "images built in $((t_built - t_start)) s (one Argon2id keyslot made)"
+sha256sum ./*.vhd > images.sha256
+# what the checks do not compare against is in the images now
+rm -f ./*.enc ./*.sfdisk span1.pv span2.pv boot.fs badboot.fs rboot.fs esp.fs
+
+# --- the checks
+# check NAME IMAGE VOLUME WANT_FILE ARGS...: export equals WANT_FILE (its
+# length compared when the volume is larger)
+check() {
+	n=$1 img=$2 vol=$3 want=$4
+	shift 4
+	rm -f out.img
+	if "$VHDUNLOCK" export "$img" "$vol" out.img "$@" 2>err &&
+		cmp -s -n "$(wc -c < "$want")" "$want" out.img; then
+		ok "$n"
+	else
+		fail "$n: $(cat err)"
+	fi
+	rm -f out.img
+}
+# jqok NAME FILE FILTER: the JSON in FILE satisfies FILTER
+# (jq -e exits 0 on empty input: an info that printed nothing fails here)
+jqok() {
+	if [ -s "$2" ] && jq -e "$3" "$2" >/dev/null 2>&1; then
+		ok "$1"
+	else
+		fail "$1: $(jq -c . "$2" 2>&1 | cut -c1-3000)"
+	fi
+}
+# V ID: jq for the volume ID
+V() { printf '(.volumes[] | select(.id == "%s"))' "$1"; }
+
+# ubuntu: the header is found at p2:/luks/osluksheader
+"$VHDUNLOCK" info --json ubuntu.vhd $KEY > u.json 2>err || fail "ubuntu info: $(cat err)"
+jqok "ubuntu: volumes p1 p2 p14 p15" u.json '(.volumes | map(.id) | sort) == ["p1","p14","p15","p2"]'
+jqok "ubuntu: p2 ext2, p15 FAT" u.json "$(V p2).kind == \"ext2\" and $(V p15).kind == \"fat\""
+jqok "ubuntu: p1 unlocked with the header found in the boot partition's luks/osluksheader" u.json \
+	"$(V p1).luks | (.version == 2) and (.detached_header | test(\"osluksheader\")) and .unlocked and (.keyslots[0].pbkdf == \"argon2id\") and (.content.kind == \"ext4\") and (.content.label == \"cloudimg-rootfs\")"
+check "ubuntu: p1 exports the root ext4" ubuntu.vhd p1 root.fs $KEY
+# On a terminal (script(1) gives one) the Argon2 derivation shows a ticker;
+# in a pipe (above) nothing of it appears.
+script -qec "\"$VHDUNLOCK\" info ubuntu.vhd $KEY" /dev/null > tty.out 2>&1
+grep -q 'deriving the key (argon2id, 1024 MiB, [0-9] threads)' tty.out &&
+	ok "ubuntu: a terminal shows the key derivation" ||
+	fail "ubuntu: no derivation ticker on a terminal: $(head -c 600 tty.out)"
+grep -q 'deriving the key' err && fail "ubuntu: the ticker appeared in a pipe"
+
+# rhel7: LUKS1 header found on the XFS /boot, LVM inside
+"$VHDUNLOCK" info --json rhel7.vhd $KEY > r.json 2>err || fail "rhel7 info: $(cat err)"
+jqok "rhel7: volumes p1-p4, rootvg-rootlv, rootvg-homelv" r.json \
+	'(.volumes | map(.id) | sort) == ["p1","p2","p3","p4","rootvg-homelv","rootvg-rootlv"]'
+jqok "rhel7: p4 (LUKS1) unlocked with p2's luks/osluksheader, LVM inside" r.json \
+	"$(V p4).luks | (.version == 1) and (.detached_header | test(\"osluksheader\")) and .unlocked and (.content.kind == \"lvm2\")"
+jqok "rhel7: p2 XFS, rootlv XFS, homelv ext4" r.json \
+	"$(V p2).kind == \"xfs\" and $(V rootvg-rootlv).kind == \"xfs\" and $(V rootvg-homelv).kind == \"ext4\""
+check "rhel7: rootvg-rootlv exports its XFS" rhel7.vhd rootvg-rootlv rootlv.fs $KEY
+check "rhel7: rootvg-homelv exports its ext4" rhel7.vhd rootvg-homelv homelv.fs $KEY
+check "rhel7: p4 decrypts to the PV" rhel7.vhd p4 rhel.pv $KEY
+
+# data1: inline header
+"$VHDUNLOCK" info --json data1.vhd $KEY > d1.json 2>err || fail "data1 info: $(cat err)"
+jqok "data1: p1 LUKS2 (inline) unlocked, ext4 inside" d1.json \
+	"$(V p1) | (.kind == \"luks2\") and (.luks.detached_header == null) and .luks.unlocked and (.luks.content.kind == \"ext4\")"
+check "data1: p1 exports the ext4" data1.vhd p1 data1.fs $KEY
+
+# data2: its header is a file on the OS disk's root file system
+"$VHDUNLOCK" info --json ubuntu.vhd --add-disk data2.vhd $KEY > u2.json 2>err ||
+	fail "ubuntu + data2 info: $(cat err)"
+jqok "ubuntu + data2: two disks, ids d1p1 d1p2 d1p14 d1p15 d2p1" u2.json \
+	'(.disks | length) == 2 and ((.volumes | map(.id) | sort) == ["d1p1","d1p14","d1p15","d1p2","d2p1"])'
+jqok "ubuntu + data2: d2p1 unlocked with /var/lib/azure_disk_encryption_config/azureluksheaderdatadisk1" u2.json \
+	"$(V d2p1).luks | (.detached_header | test(\"azure_disk_encryption_config/azureluksheaderdatadisk1\")) and .unlocked and (.content.kind == \"ext4\") and (.content.label == \"data2\")"
+jqok "ubuntu + data2: d1p1 still unlocked with osluksheader" u2.json \
+	"$(V d1p1).luks | (.detached_header | test(\"osluksheader\")) and .unlocked"
+check "ubuntu + data2: d2p1 exports the data ext4" ubuntu.vhd d2p1 data2.fs --add-disk data2.vhd $KEY
+# data2 alone: nothing on it says LUKS; the key cannot open it, and the
+# message names the volume and where its header would be
+rm -f out.img
+"$VHDUNLOCK" export data2.vhd p1 out.img $KEY 2>err
+st=$?
+if { [ $st -eq 3 ] || [ $st -eq 0 ]; } && grep -q 'p1' err && grep -q -- '--add-disk' err &&
+	! cmp -s -n 25165824 data2.fs out.img; then
+	ok "data2 alone: exit $st, $(cat err)"
+else
+	fail "data2 alone: exit $st: $(cat err)"
+fi
+rm -f out.img
+
+# spanvg: the LV appears only with both disks
+"$VHDUNLOCK" info --json span1.vhd > s1.json 2>err || fail "span1 info: $(cat err)"
+jqok "span1 alone: no spanvg-lv" s1.json '.volumes | map(.id) | index("spanvg-lv") == null'
+jqok "span1 alone: spanvg listed with one PV missing" s1.json '.lvm[] | select(.vg == "spanvg") | .missing_pvs == 1'
+"$VHDUNLOCK" info --json span1.vhd --add-disk span2.vhd > s2.json 2>err || fail "span1 + span2 info: $(cat err)"
+jqok "span1 + span2: d1p1 d2p1 spanvg-lv (ext4)" s2.json \
+	"((.volumes | map(.id) | sort) == [\"d1p1\",\"d2p1\",\"spanvg-lv\"]) and $(V spanvg-lv).kind == \"ext4\""
+check "span1 + span2: spanvg-lv exports its ext4" span1.vhd spanvg-lv span.fs --add-disk span2.vhd
+
+# partial: half encrypted, the rest passed through as it is
+"$VHDUNLOCK" info --json partial.vhd $KEY > p.json 2>err || fail "partial info: $(cat err)"
+jqok "partial: reencryption state shown, unlocked, ext4" p.json \
+	"$(V p1).luks | (.reencryption == \"clean\") and .unlocked and (.content.kind == \"ext4\")"
+check "partial: p1 exports the original ext4" partial.vhd p1 partial.fs $KEY
+
+# --- errors
+# wrong key (Argon2 once): exit 3 naming the volume and its key slots
+rm -f out.img
+"$VHDUNLOCK" export ubuntu.vhd p1 out.img --key-file wrong.key 2>err
+st=$?
+[ $st -eq 3 ] && grep -Eq '(^|[^0-9a-z])p1([^0-9]|$)' err && grep -q 'key slot' err &&
+	grep -q 'argon2id' err && [ ! -e out.img ] &&
+	ok "ubuntu, wrong key: exit 3: $(cat err)" || fail "ubuntu, wrong key: exit $st: $(cat err)"
+rm -f out.img
+"$VHDUNLOCK" export data1.vhd p1 out.img --key-file wrong.key 2>err
+st=$?
+[ $st -eq 3 ] && grep -q 'p1: no key given unlocks this LUKS2 volume; its key slots are: 0 (pbkdf2)' err &&
+	[ ! -e out.img ] && ok "data1, wrong key: exit 3: $(cat err)" || fail "data1, wrong key: exit $st: $(cat err)"
+# the key file one byte short (used byte for byte, so it is another key);
+# on data1, whose pbkdf2 keyslot is fast: the key handling is the same
+rm -f out.img
+"$VHDUNLOCK" export data1.vhd p1 out.img --key-file short.key 2>err
+st=$?
+[ $st -eq 3 ] && grep -q 'p1' err && [ ! -e out.img ] &&
+	ok "data1, key file one byte short: exit 3" || fail "data1, key file one byte short: exit $st: $(cat err)"
+grep -qF "$(head -c 40 ade.key)" err u.json r.json u2.json 2>/dev/null && fail "the key appeared in a message"
+# a damaged osluksheader: a precise message naming it, no crash, no output
+rm -f out.img
+"$VHDUNLOCK" export ubuntu-badhdr.vhd p1 out.img $KEY 2>err
+st=$?
+{ [ $st -eq 1 ] || [ $st -eq 3 ]; } && grep -q 'osluksheader' err && [ ! -e out.img ] &&
+	ok "damaged osluksheader: exit $st: $(cat err)" || fail "damaged osluksheader: exit $st: $(cat err)"
+"$VHDUNLOCK" info ubuntu-badhdr.vhd $KEY >/dev/null 2>err
+st=$?
+[ $st -ne 0 ] && [ $st -lt 128 ] && grep -q 'osluksheader' err &&
+	ok "damaged osluksheader, info: exit $st" || fail "damaged osluksheader, info: exit $st: $(cat err)"
+# --add-disk of a file that does not exist
+"$VHDUNLOCK" info ubuntu.vhd --add-disk nosuch.vhd >/dev/null 2>err
+st=$?
+[ $st -eq 1 ] && grep -q 'nosuch.vhd' err && ok "--add-disk nosuch.vhd: exit 1: $(cat err)" ||
+	fail "--add-disk nosuch.vhd: exit $st: $(cat err)"
+
+# --- the images were only read
+sha256sum -c --quiet images.sha256 >sha.log 2>&1 && ok "images unchanged (SHA-256)" ||
+	fail "images changed: $(cat sha.log)"
+say "whole test: $(( $(date +%s) - t_start )) s"
+finish
