@@ -260,11 +260,15 @@ done
 	[ "$(stat -c %Y "$mnt/p1/Grüße")" = "$(stat -c %Y src/Grüße)" ] &&
 	ok "p1: mtimes (stat -c %Y)" || fail "p1: mtime $(stat -c %Y "$mnt/p1/hello.txt")"
 # the kernel forgets inodes it drops: the node table shrinks with it
-# (statfs reports the nodes known as its inode count)
+# (statfs reports the nodes known as its inode count).  How many of the
+# 40,000 walked the kernel still holds depends on its memory pressure (a
+# loaded CI machine reclaims some before we ask), so: a walk's worth before,
+# almost none after.
+find "$mnt/p1/many" -type f > /dev/null
 before=$(stat -f -c %c "$mnt")
 sync; echo 2 > /proc/sys/vm/drop_caches
 after=$(stat -f -c %c "$mnt")
-[ "$before" -gt 40000 ] && [ "$after" -lt 1000 ] &&
+[ "$before" -gt 10000 ] && [ "$after" -lt 1000 ] &&
 	ok "forget: $before nodes before the kernel dropped its inodes, $after after" ||
 	fail "forget: $before nodes before dropping caches, $after after"
 # hard links still share an inode number through a forget
