@@ -10,5 +10,5 @@ apt-get install -y -qq --no-install-recommends \
 	libcurl4-openssl-dev libjson-c-dev libfuse3-dev fuse3 libcmocka-dev \
 	clang libclang-rt-14-dev \
 	qemu-utils gdisk fdisk util-linux e2fsprogs xfsprogs ntfs-3g dosfstools \
-	mtools jq strace attr cryptsetup-bin lvm2 dislocker libbde-utils xz-utils hyperfine \
+	mtools jq strace attr openssl cryptsetup-bin lvm2 dislocker libbde-utils xz-utils hyperfine \
 	>/dev/null

@@ -22,10 +22,12 @@ struct vu_fs_file {
 	struct fs_data d;
 };
 
-/* Which backend reads which kind.  NTFS joins with fs_ntfs.c. */
+/* Which backend reads which kind. */
 static const struct fs_ops *backend_of(enum vu_kind kind)
 {
 	switch (kind) {
+	case VU_KIND_NTFS:
+		return &fs_ntfs_ops;
 	case VU_KIND_EXT2:
 	case VU_KIND_EXT3:
 	case VU_KIND_EXT4:
@@ -311,20 +313,60 @@ int vu_fs_readlink(struct vu_fs *fs, uint64_t ino, char *buf, size_t size)
 	return r;
 }
 
+struct stream_buf {
+	char **names;
+	uint64_t *sizes;
+	size_t n, cap;
+};
+
+static int collect_stream(void *ctx, const char *name, uint64_t size)
+{
+	struct stream_buf *b = ctx;
+
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 8;
+		uint64_t *s = realloc(b->sizes, cap * sizeof(*s));
+		char **nm;
+
+		if (!s)
+			return vu_fail(-ENOMEM, "out of memory");
+		b->sizes = s;
+		nm = realloc(b->names, cap * sizeof(*nm));
+		if (!nm)
+			return vu_fail(-ENOMEM, "out of memory");
+		b->names = nm;
+		b->cap = cap;
+	}
+	b->names[b->n] = strdup(name);
+	if (!b->names[b->n])
+		return vu_fail(-ENOMEM, "out of memory");
+	b->sizes[b->n++] = size;
+	return 0;
+}
+
+/* As readdir: collected under the lock, cb called without it. */
 int vu_fs_streams(struct vu_fs *fs, uint64_t ino, vu_fs_stream_cb cb,
 		  void *ctx)
 {
+	struct stream_buf b = { 0 };
 	struct vu_fs_stat st;
 	int r;
 
-	if (fs->ops->streams) {
-		pthread_mutex_lock(&fs->lock);
-		r = fs->ops->streams(fs, ino, cb, ctx);
-		pthread_mutex_unlock(&fs->lock);
-		return r;
+	if (!fs->ops->streams) /* none in this kind: only check ino */
+		return vu_fs_getattr(fs, ino, &st);
+	pthread_mutex_lock(&fs->lock);
+	r = fs->ops->streams(fs, ino, collect_stream, &b);
+	pthread_mutex_unlock(&fs->lock);
+	for (size_t i = 0; r >= 0 && cb && i < b.n; i++) {
+		r = cb(ctx, b.names[i], b.sizes[i]);
+		if (r)
+			break;
 	}
-	/* no named streams in this kind: only check that ino exists */
-	return vu_fs_getattr(fs, ino, &st);
+	for (size_t i = 0; i < b.n; i++)
+		free(b.names[i]);
+	free(b.names);
+	free(b.sizes);
+	return r;
 }
 
 /* ---- file data ---- */

@@ -1,5 +1,6 @@
-/* File systems inside a volume: NTFS (libfsntfs), ext2/3/4 (libext2fs) and
- * XFS (libfsxfs), read-only, behind one interface addressed by inode
+/* File systems inside a volume: NTFS (fs_ntfs.c: our own MFT reader,
+ * libfsntfs for compressed data), ext2/3/4 (libext2fs) and XFS (libfsxfs
+ * listings, our own inodes), read-only, behind one interface addressed by inode
  * number, which is what the FUSE low-level front end, ls/cat/extract and
  * the LUKS header discovery all need.
  *

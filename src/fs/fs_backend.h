@@ -1,6 +1,6 @@
 /* The inside of a file system: fs.c does the locking, path handling,
  * reference counting and plain-data reads for every kind; a backend
- * (fs_ext.c, fs_xfs.c, and later fs_ntfs.c) only answers questions about
+ * (fs_ext.c, fs_xfs.c, fs_ntfs.c) only answers questions about
  * inodes through a constant table of functions.
  *
  * Locking: every function of the table is called with fs->lock held,
@@ -80,7 +80,9 @@ struct fs_ops {
 		       void *ctx);
 	int (*readlink)(struct vu_fs *fs, uint64_t ino, char *buf,
 			size_t size);
-	/* NULL: the kind has no named streams (every file has none). */
+	/* NULL: the kind has no named streams (every file has none).
+	 * cb is fs.c's collector (it only copies); its non-zero return
+	 * (-ENOMEM) stops the listing and is returned. */
 	int (*streams)(struct vu_fs *fs, uint64_t ino, vu_fs_stream_cb cb,
 		       void *ctx);
 	/* Describe the data of a regular file (stream NULL: the main one;
@@ -96,6 +98,7 @@ struct fs_ops {
 
 extern const struct fs_ops fs_ext_ops;
 extern const struct fs_ops fs_xfs_ops;
+extern const struct fs_ops fs_ntfs_ops;
 
 /* vu_blk_fail for the volume of fs: "<desc>: ext4: <message>". */
 int fs_fail(const struct vu_fs *fs, int err, const char *fmt, ...)

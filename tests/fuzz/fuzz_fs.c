@@ -1,8 +1,9 @@
 /* Fuzz target: file systems.  The input is a volume: probed, opened as the
- * kind found (ext2/3/4, XFS; and as each kind in turn when the probe finds
- * none, so damaged superblocks reach the backends too), then walked: every
- * directory to a bounded depth and breadth, with lookups, attributes,
- * symbolic links and the first bytes of every file. */
+ * kind found (ext2/3/4, XFS, NTFS; and as each kind in turn when the probe
+ * finds none, so damaged superblocks reach the backends too), then walked:
+ * every directory to a bounded depth and breadth, with lookups (also with
+ * the case changed), attributes, symbolic links, named streams and the
+ * first bytes of every file and stream. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -46,16 +47,45 @@ static int collect(void *ctx, const char *name, const struct vu_fs_stat *st)
 	return 0;
 }
 
-static void read_some(struct vu_fs *fs, uint64_t ino)
+static void read_some(struct vu_fs *fs, uint64_t ino, const char *stream)
 {
 	struct vu_fs_file *f = NULL;
 	uint8_t buf[4096];
 
-	if (vu_fs_file_open(fs, ino, NULL, &f) < 0)
+	if (vu_fs_file_open(fs, ino, stream, &f) < 0)
 		return;
 	(void)vu_fs_file_read(f, buf, sizeof(buf), 0);
 	(void)vu_fs_file_read(f, buf, 777, vu_fs_file_size(f) / 2);
 	vu_fs_file_close(f);
+}
+
+struct stream_ctx {
+	struct vu_fs *fs;
+	uint64_t ino;
+	int n;
+};
+
+static int read_stream(void *ctx, const char *name, uint64_t size)
+{
+	struct stream_ctx *s = ctx;
+
+	(void)size;
+	if (s->n++ >= 4)
+		return 1;
+	read_some(s->fs, s->ino, name);
+	return 0;
+}
+
+/* The name with its ASCII letters' case swapped. */
+static void swap_case(char *out, const char *in, size_t size)
+{
+	size_t i;
+
+	for (i = 0; in[i] && i + 1 < size; i++)
+		out[i] = (char)((in[i] >= 'a' && in[i] <= 'z') ||
+				(in[i] >= 'A' && in[i] <= 'Z') ?
+				in[i] ^ 0x20 : in[i]);
+	out[i] = '\0';
 }
 
 static void walk_dir(struct walk *w, uint64_t dir, unsigned depth)
@@ -73,18 +103,23 @@ static void walk_dir(struct walk *w, uint64_t dir, unsigned depth)
 	w->total = sub.total;
 	(void)vu_fs_lookup(w->fs, dir, "..", &x);
 	for (unsigned i = 0; i < sub.n; i++) {
+		struct stream_ctx sc = { w->fs, sub.ent[i].ino, 0 };
 		struct vu_fs_stat st;
+		char other[256];
 
 		vu_err_clear();
 		(void)vu_fs_lookup(w->fs, dir, sub.ent[i].name, &x);
+		swap_case(other, sub.ent[i].name, sizeof(other));
+		(void)vu_fs_lookup(w->fs, dir, other, &x);
 		(void)vu_fs_getattr(w->fs, sub.ent[i].ino, &st);
+		(void)vu_fs_streams(w->fs, sub.ent[i].ino, read_stream, &sc);
 		if (S_ISDIR(sub.ent[i].mode) && sub.ent[i].ino != dir)
 			walk_dir(w, sub.ent[i].ino, depth + 1);
 		else if (S_ISLNK(sub.ent[i].mode))
 			(void)vu_fs_readlink(w->fs, sub.ent[i].ino, link,
 					     sizeof(link));
 		else if (S_ISREG(sub.ent[i].mode))
-			read_some(w->fs, sub.ent[i].ino);
+			read_some(w->fs, sub.ent[i].ino, NULL);
 	}
 }
 
@@ -116,6 +151,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		try_kind(vol, VU_KIND_EXT4);
 		try_kind(vol, VU_KIND_XFS);
+		try_kind(vol, VU_KIND_NTFS);
 	}
 	vu_blk_unref(vol);
 	return 0;

@@ -518,17 +518,21 @@ static void test_kinds(void **state)
 	assert_true(vu_fs_supported(VU_KIND_EXT3));
 	assert_true(vu_fs_supported(VU_KIND_EXT4));
 	assert_true(vu_fs_supported(VU_KIND_XFS));
-	assert_false(vu_fs_supported(VU_KIND_NTFS));
+	assert_true(vu_fs_supported(VU_KIND_NTFS));
 	assert_false(vu_fs_supported(VU_KIND_FAT));
 	assert_false(vu_fs_supported(VU_KIND_UNKNOWN));
 	assert_int_equal(vu_file_open(path_in_tmp("e4.img"), &vol), 0);
-	expect_err(vu_fs_open(vol, VU_KIND_NTFS, &fs), -ENOTSUP, "ntfs",
+	expect_err(vu_fs_open(vol, VU_KIND_FAT, &fs), -ENOTSUP, "fat",
+		   "e4.img");
+	expect_err(vu_fs_open(vol, VU_KIND_NTFS, &fs), -EUCLEAN, "ext as ntfs",
 		   "e4.img");
 	expect_err(vu_fs_open(vol, VU_KIND_XFS, &fs), -EUCLEAN, "ext as xfs",
 		   "e4.img");
 	vu_blk_unref(vol);
 	assert_int_equal(vu_file_open(path_in_tmp("x5.img"), &vol), 0);
 	expect_err(vu_fs_open(vol, VU_KIND_EXT4, &fs), -EUCLEAN, "xfs as ext",
+		   "x5.img");
+	expect_err(vu_fs_open(vol, VU_KIND_NTFS, &fs), -EUCLEAN, "xfs as ntfs",
 		   "x5.img");
 	vu_blk_unref(vol);
 	assert_null(fs);
