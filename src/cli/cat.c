@@ -34,7 +34,7 @@ static int write_out(const uint8_t *p, size_t n)
 }
 
 static int copy_out(struct cli_fsvol *c, const struct cli_fspath *p,
-		    uint64_t ino, const char *stream)
+		    const struct cli_fsnode *node)
 {
 	const char *path = p->path;
 	struct vu_fs_file *f = NULL;
@@ -44,7 +44,7 @@ static int copy_out(struct cli_fsvol *c, const struct cli_fspath *p,
 
 	if (!buf)
 		return vu_fail(-ENOMEM, "out of memory");
-	r = cli_fs_open_data(c, p, ino, stream, &f);
+	r = cli_fs_open_data(c, p, node, &f);
 	if (r < 0)
 		goto out;
 	size = vu_fs_file_size(f);
@@ -75,20 +75,17 @@ out:
 
 static int cat_path(struct cli_fsvol *c, const struct cli_fspath *p)
 {
-	struct vu_fs_stat st;
-	const char *stream;
-	uint64_t ino;
-	int r;
+	struct cli_fsnode n;
+	int r = cli_fs_resolve(c, p, 1, &n);
 
-	r = cli_fs_resolve(c, p, 1, &ino, &stream, &st);
 	if (r < 0)
 		return r;
-	if (S_ISDIR(st.mode) && !stream)
+	if (S_ISDIR(n.st.mode) && !n.stream)
 		return cli_fs_fail(c, p->path, -EISDIR);
-	if (!S_ISREG(st.mode) && !stream)
+	if (!S_ISREG(n.st.mode) && !n.stream)
 		return cli_fs_fail(c, p->path,
 				   vu_fail(-EINVAL, "not a regular file"));
-	return copy_out(c, p, ino, stream);
+	return copy_out(c, p, &n);
 }
 
 static const char help[] =
@@ -98,63 +95,34 @@ static const char help[] =
 	"names an NTFS\nnamed stream, when no file of that whole name exists.\n"
 	"\nKEYS:\n" CLI_KEY_HELP;
 
+static const struct cli_command cat_command = {
+	.name = "cat", .help = help,
+	.operands = "IMAGE VOLUME:PATH", .min_operands = 2, .max_operands = 2,
+	.shortopts = "h",
+	.longopts = { CLI_COMMON_OPTIONS },
+};
+
 int cmd_cat(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		CLI_KEY_OPTIONS,
-		{ 0 },
-	};
-	struct cli_keys keys = { 0 };
-	struct cli_fspath path = { 0 };
-	struct cli_fsvol c = { 0 };
-	struct vu_disk *d = NULL;
-	int ch, r;
+	struct cli_fscmd f = { 0 };
+	int r;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'h':
-			fputs(help, stdout);
-			cli_keys_free(&keys);
-			return EXIT_OK;
-		default:
-			r = cli_key_option(ch, optarg, &keys);
-			if (r <= 0) {
-				cli_keys_free(&keys);
-				return r < 0 ? cli_fail(r)
-					     : cli_usage("cat: bad option");
-			}
-		}
-	}
-	if (argc - optind != 2) {
-		cli_keys_free(&keys);
-		return cli_usage("cat: expected IMAGE VOLUME:PATH, got %d "
-				 "arguments", argc - optind);
-	}
-	if (cli_fspath_parse(argv[optind + 1], &path) < 0) {
-		r = cli_usage("cat: %s", vu_errmsg(-EINVAL));
-		vu_err_clear();
-		cli_keys_free(&keys);
-		return r;
-	}
+	/* cat has no options of its own: only the end of them comes back */
+	if (cli_next_option(&cat_command, argc, argv, &f.keys, &r) < 0)
+		goto out;
+	r = cli_fspath_operand(cat_command.name, argv[optind + 1], &f.path);
+	if (r != EXIT_OK)
+		goto out;
 	/* A reader that stops early (| head) ends the copy: EPIPE instead
 	 * of the signal, and no message about it. */
 	signal(SIGPIPE, SIG_IGN);
-	r = cli_open_disk(argv[optind], &keys, &d);
-	if (r < 0) {
-		r = cli_fail(r);
-		goto out;
-	}
-	r = cli_fsvol_open(&c, d, argv[optind], path.vol, keys.given);
+	r = cli_fscmd_open(&f, argv[optind]);
 	if (r != EXIT_OK)
 		goto out;
-	r = cat_path(&c, &path);
+	r = cat_path(&f.c, &f.path);
 	r = r < 0 ? cli_fail(r) : EXIT_OK;
 out:
-	cli_fsvol_close(&c);
-	vu_disk_close(d);
-	cli_fspath_free(&path);
-	cli_keys_free(&keys);
+	cli_fscmd_close(&f);
 	return r;
 }

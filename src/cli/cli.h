@@ -64,6 +64,12 @@ enum {
 	{ "key-file", required_argument, NULL, OPT_KEY_FILE },              \
 	{ "luks-header", required_argument, NULL, OPT_LUKS_HEADER },        \
 	{ "add-disk", required_argument, NULL, OPT_ADD_DISK }
+
+/* The end of every command's option table: -h/--help and KEYS, which
+ * cli_next_option takes itself, and the terminator. */
+#define CLI_COMMON_OPTIONS                                                  \
+	{ "help", no_argument, NULL, 'h' }, CLI_KEY_OPTIONS, { 0 }
+
 #define CLI_KEY_HELP                                                        \
 	"  --add-disk IMAGE               another disk of the same VM\n"     \
 	"                                 (repeatable); ids become d1p2, d2p1\n" \
@@ -87,6 +93,7 @@ struct cli_keys {
 
 /* 1 when c was a key option (and was taken), 0 when not, <0 on error. */
 int cli_key_option(int c, const char *arg, struct cli_keys *k);
+
 /* Open the image and unlock what the keys open. */
 int cli_open_disk(const char *image, struct cli_keys *k, struct vu_disk **d);
 /* Report a volume the keys did not unlock: exit status 3. */
@@ -94,6 +101,34 @@ int cli_locked_fail(const struct vu_volume *v);
 /* Report a detached LUKS header that opened no volume: exit status 3. */
 int cli_disk_locked_fail(const struct vu_disk *d);
 void cli_keys_free(struct cli_keys *k);
+
+/* ---- a command's arguments ---- */
+
+/* Room for one command's long options: its own, CLI_COMMON_OPTIONS. */
+#define CLI_MAX_OPTIONS 16
+
+/* What cli_next_option needs to know of a command. */
+struct cli_command {
+	const char *name;		/* "extract": begins its usage errors */
+	const char *help;		/* printed for -h and --help */
+	const char *operands;		/* "IMAGE VOLUME:PATH DEST": a wrong
+					   count is reported naming them */
+	int min_operands, max_operands;
+	const char *shortopts;		/* for getopt_long, with 'h' */
+	/* for getopt_long: the command's own, then CLI_COMMON_OPTIONS */
+	struct option longopts[CLI_MAX_OPTIONS];
+};
+
+/* getopt_long over argv for cmd (optind = 1 before the first call), taking
+ * itself what every command takes alike: the KEYS options (into k) and
+ * -h/--help.  Returns the next option only cmd knows (getopt_long's value
+ * for it, > 0); 0 once the options are over and argv[optind] on are as
+ * many operands as cmd takes; or -1 when the command is to end now with
+ * *status: EXIT_OK after the help, EXIT_USAGE after the usage error for an
+ * unknown option or a wrong count of operands, or cli_fail's status for a
+ * key option that failed.  k is for the caller to free in every case. */
+int cli_next_option(const struct cli_command *cmd, int argc, char **argv,
+		    struct cli_keys *k, int *status);
 
 int cmd_info(int argc, char **argv);
 int cmd_export(int argc, char **argv);

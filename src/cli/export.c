@@ -98,14 +98,24 @@ static int copy_volume(struct vu_volume *v, int fd, int sparse,
 	return r;
 }
 
+static const char export_help[] =
+	"Usage: vhdunlock export IMAGE VOLUME OUT [KEYS] [--force]\n"
+	"Write the content of VOLUME (disk, p1, p2, ...) to OUT, or to "
+	"standard output\nwhen OUT is -; decrypted when a key unlocks "
+	"it.\n\nKEYS:\n" CLI_KEY_HELP;
+
+static const struct cli_command export_command = {
+	.name = "export", .help = export_help,
+	.operands = "IMAGE VOLUME OUT", .min_operands = 3, .max_operands = 3,
+	.shortopts = "h",
+	.longopts = {
+		{ "force", no_argument, NULL, 'f' },
+		CLI_COMMON_OPTIONS,
+	},
+};
+
 int cmd_export(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "force", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		CLI_KEY_OPTIONS,
-		{ 0 },
-	};
 	struct cli_keys keys = { 0 };
 	struct vu_disk *d = NULL;
 	struct vu_volume *v;
@@ -114,33 +124,13 @@ int cmd_export(int argc, char **argv)
 	struct stat st;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
+	while ((c = cli_next_option(&export_command, argc, argv, &keys,
+				    &r)) > 0)
+		if (c == 'f')
 			force = 1;
-			break;
-		case 'h':
-			fputs("Usage: vhdunlock export IMAGE VOLUME OUT [KEYS] "
-			      "[--force]\n"
-			      "Write the content of VOLUME (disk, p1, p2, ...) to "
-			      "OUT, or to standard output\nwhen OUT is -; "
-			      "decrypted when a key unlocks it.\n\nKEYS:\n"
-			      CLI_KEY_HELP, stdout);
-			cli_keys_free(&keys);
-			return EXIT_OK;
-		default:
-			r = cli_key_option(c, optarg, &keys);
-			if (r <= 0) {
-				cli_keys_free(&keys);
-				return r < 0 ? cli_fail(r)
-					     : cli_usage("export: bad option");
-			}
-		}
-	}
-	if (argc - optind != 3) {
+	if (c < 0) {
 		cli_keys_free(&keys);
-		return cli_usage("export: expected IMAGE VOLUME OUT, got %d "
-				 "arguments", argc - optind);
+		return r;
 	}
 	image = argv[optind];
 	vol = argv[optind + 1];

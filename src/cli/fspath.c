@@ -49,6 +49,18 @@ int cli_fspath_parse(const char *arg, struct cli_fspath *p)
 	return 0;
 }
 
+int cli_fspath_operand(const char *cmd, const char *arg,
+		       struct cli_fspath *p)
+{
+	int r;
+
+	if (cli_fspath_parse(arg, p) == 0)
+		return EXIT_OK;
+	r = cli_usage("%s: %s", cmd, vu_errmsg(-EINVAL));
+	vu_err_clear();
+	return r;
+}
+
 void cli_fspath_free(struct cli_fspath *p)
 {
 	free(p->path);
@@ -199,6 +211,24 @@ void cli_fsvol_close(struct cli_fsvol *c)
 {
 	vu_fs_close(c->fs);
 	c->fs = NULL;
+}
+
+int cli_fscmd_open(struct cli_fscmd *f, const char *image)
+{
+	int r = cli_open_disk(image, &f->keys, &f->d);
+
+	if (r < 0)
+		return cli_fail(r);
+	return cli_fsvol_open(&f->c, f->d, image, f->path.vol, f->keys.given);
+}
+
+void cli_fscmd_close(struct cli_fscmd *f)
+{
+	cli_fsvol_close(&f->c);
+	vu_disk_close(f->d);
+	f->d = NULL;
+	cli_fspath_free(&f->path);
+	cli_keys_free(&f->keys);
 }
 
 int cli_fs_fail(const struct cli_fsvol *c, const char *path, int err)
@@ -355,22 +385,21 @@ static int walk(struct cli_fsvol *c, const char *path, int follow,
 }
 
 int cli_fs_resolve(struct cli_fsvol *c, const struct cli_fspath *p,
-		   int follow, uint64_t *ino, const char **stream,
-		   struct vu_fs_stat *st)
+		   int follow, struct cli_fsnode *n)
 {
 	int r;
 
-	*ino = 0;
-	*stream = NULL;
-	r = walk(c, p->path, follow, ino, st);
+	n->ino = 0;
+	n->stream = NULL;
+	r = walk(c, p->path, follow, &n->ino, &n->st);
 	if (r == -ENOENT && p->base) {
 		/* "a.txt:Zone.Identifier": not a file of that name, so the
 		 * stream Zone.Identifier of a.txt (NTFS; on ext and XFS the
 		 * open of the stream fails with -ENOENT naming it). */
 		vu_err_clear();
-		r = walk(c, p->base, follow, ino, st);
+		r = walk(c, p->base, follow, &n->ino, &n->st);
 		if (r == 0) {
-			*stream = p->stream;
+			n->stream = p->stream;
 			return 0;
 		}
 	}
@@ -378,15 +407,15 @@ int cli_fs_resolve(struct cli_fsvol *c, const struct cli_fspath *p,
 }
 
 int cli_fs_open_data(struct cli_fsvol *c, const struct cli_fspath *p,
-		     uint64_t ino, const char *stream, struct vu_fs_file **f)
+		     const struct cli_fsnode *n, struct vu_fs_file **f)
 {
-	int r = vu_fs_file_open(c->fs, ino, stream, f);
+	int r = vu_fs_file_open(c->fs, n->ino, n->stream, f);
 
-	if (r == -ENOENT && stream) {
+	if (r == -ENOENT && n->stream) {
 		vu_err_clear();
 		return vu_fail(r, "%s: %s:%s: no such file, and %s has no "
 			       "stream \"%s\"", c->image, c->v->id, p->path,
-			       p->base, stream);
+			       p->base, n->stream);
 	}
 	return r < 0 ? cli_fs_fail(c, p->path, r) : 0;
 }

@@ -27,6 +27,10 @@ struct cli_fspath {
 /* Parse arg; -EINVAL with the message recorded for a malformed argument
  * (the caller reports it as wrong usage, exit status 2). */
 int cli_fspath_parse(const char *arg, struct cli_fspath *p);
+/* The VOLUME:PATH operand of command cmd ("cat"): EXIT_OK, or EXIT_USAGE
+ * after the usage error was printed. */
+int cli_fspath_operand(const char *cmd, const char *arg,
+		       struct cli_fspath *p);
 void cli_fspath_free(struct cli_fspath *p);
 
 /* An image's volume with its file system open. */
@@ -46,24 +50,47 @@ int cli_fsvol_open(struct cli_fsvol *c, struct vu_disk *d, const char *image,
 		   const char *id, int keys_given);
 void cli_fsvol_close(struct cli_fsvol *c);
 
+/* What ls, cat and extract hold while they run: the KEYS, the VOLUME:PATH
+ * operand, the image and the volume's file system. */
+struct cli_fscmd {
+	struct cli_keys keys;
+	struct cli_fspath path;
+	struct vu_disk *d;
+	struct cli_fsvol c;
+};
+
+/* Open image with the keys and then the file system of the volume the
+ * path names, as cli_fsvol_open: EXIT_OK, or the exit status after the
+ * message. */
+int cli_fscmd_open(struct cli_fscmd *f, const char *image);
+/* Close what is open and free the rest, the keys last; for a
+ * zero-initialised f too. */
+void cli_fscmd_close(struct cli_fscmd *f);
+
 /* Whether v's files can be listed: "readable", "locked", "no file system",
  * "not supported" (a file system vhdunlock does not read). */
 const char *cli_fs_state(const struct vu_volume *v);
 
+/* What a VOLUME:PATH names, once found in the file system. */
+struct cli_fsnode {
+	uint64_t ino;
+	const char *stream;	/* the stream split off the path, or NULL */
+	struct vu_fs_stat st;	/* the attributes of ino */
+};
+
 /* The inode p names.  The whole last component is tried as a name first;
  * only when that does not exist (-ENOENT) and it has a ':' is the part
- * after the last ':' taken as a stream of the file before it (*stream set,
- * else NULL).  follow: a symbolic link at the end is followed (up to 40
- * links; targets resolved inside the volume).  st gets the attributes of
- * the inode found.  Errors are recorded naming image, volume and path. */
+ * after the last ':' taken as a stream of the file before it (n->stream
+ * set, else NULL).  follow: a symbolic link at the end is followed (up to
+ * 40 links; targets resolved inside the volume).  Errors are recorded
+ * naming image, volume and path. */
 int cli_fs_resolve(struct cli_fsvol *c, const struct cli_fspath *p,
-		   int follow, uint64_t *ino, const char **stream,
-		   struct vu_fs_stat *st);
+		   int follow, struct cli_fsnode *n);
 
 /* Open the data of what cli_fs_resolve found: the main data, or the
  * stream it split off (a missing stream is named with its file). */
 int cli_fs_open_data(struct cli_fsvol *c, const struct cli_fspath *p,
-		     uint64_t ino, const char *stream, struct vu_fs_file **f);
+		     const struct cli_fsnode *n, struct vu_fs_file **f);
 
 /* Re-record the failure err of a file-system call on path so that the
  * message names the image and volume (and says plainly what a user error

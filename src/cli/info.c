@@ -542,48 +542,35 @@ static void print_text(const struct vu_disk *d)
 	print_found_headers(d);
 }
 
+static const char info_help[] =
+	"Usage: vhdunlock info IMAGE [KEYS] [--json]\n"
+	"Show the container, the partition table and every volume of IMAGE; "
+	"with keys,\nalso what the encrypted volumes hold.\n\nKEYS:\n"
+	CLI_KEY_HELP;
+
+static const struct cli_command info_command = {
+	.name = "info", .help = info_help,
+	.operands = "one IMAGE", .min_operands = 1, .max_operands = 1,
+	.shortopts = "h",
+	.longopts = {
+		{ "json", no_argument, NULL, 'j' },
+		CLI_COMMON_OPTIONS,
+	},
+};
+
 int cmd_info(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		CLI_KEY_OPTIONS,
-		{ 0 },
-	};
 	struct cli_keys keys = { 0 };
 	struct vu_disk *d;
 	int json = 0, c, r;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
+	while ((c = cli_next_option(&info_command, argc, argv, &keys, &r)) > 0)
+		if (c == 'j')
 			json = 1;
-			break;
-		case 'h':
-			fputs("Usage: vhdunlock info IMAGE [KEYS] [--json]\n"
-			      "Show the container, the partition table and every "
-			      "volume of IMAGE; with keys,\nalso what the "
-			      "encrypted volumes hold.\n\nKEYS:\n" CLI_KEY_HELP,
-			      stdout);
-			cli_keys_free(&keys);
-			return EXIT_OK;
-		default:
-			r = cli_key_option(c, optarg, &keys);
-			if (r == 0) {
-				cli_keys_free(&keys);
-				return cli_usage("info: bad option");
-			}
-			if (r < 0) {
-				cli_keys_free(&keys);
-				return cli_fail(r);
-			}
-		}
-	}
-	if (argc - optind != 1) {
+	if (c < 0) {
 		cli_keys_free(&keys);
-		return cli_usage("info: expected one IMAGE, got %d arguments",
-				 argc - optind);
+		return r;
 	}
 	r = cli_open_disk(argv[optind], &keys, &d);
 	if (r < 0) {

@@ -418,14 +418,13 @@ static const char *last_name(const char *path)
 }
 
 static int list_stream(struct cli_fsvol *c, const struct cli_fspath *p,
-		       uint64_t ino, const char *stream,
-		       const struct vu_fs_stat *st, int lng, int json)
+		       const struct cli_fsnode *n, int lng, int json)
 {
 	struct vu_fs_file *f;
 	struct listing l = { 0 };
 	struct widths w = { 1, 1, 1, 1 };
 	uint64_t size;
-	int r = cli_fs_open_data(c, p, ino, stream, &f);
+	int r = cli_fs_open_data(c, p, n, &f);
 
 	if (r < 0)
 		return r;
@@ -435,7 +434,7 @@ static int list_stream(struct cli_fsvol *c, const struct cli_fspath *p,
 		printf("%s\n", p->path);
 		return 0;
 	}
-	r = add_entry(&l, last_name(p->path), st);
+	r = add_entry(&l, last_name(p->path), &n->st);
 	if (r < 0) {
 		listing_free(&l);
 		return r;
@@ -445,7 +444,7 @@ static int list_stream(struct cli_fsvol *c, const struct cli_fspath *p,
 		print_entries_json(&l);
 	} else {
 		widen(&w, &l.e[0]);
-		long_line(st, &w, size, p->path, NULL, NULL);
+		long_line(&n->st, &w, size, p->path, NULL, NULL);
 	}
 	listing_free(&l);
 	return 0;
@@ -455,18 +454,15 @@ static int list_path(struct cli_fsvol *c, const struct cli_fspath *p, int lng,
 		     int json)
 {
 	struct listing l = { 0 };
-	struct vu_fs_stat st;
-	const char *stream;
-	uint64_t ino;
-	int r;
+	struct cli_fsnode n;
+	int r = cli_fs_resolve(c, p, 0, &n);
 
-	r = cli_fs_resolve(c, p, 0, &ino, &stream, &st);
 	if (r < 0)
 		return r;
-	if (stream)
-		return list_stream(c, p, ino, stream, &st, lng, json);
-	if (S_ISDIR(st.mode)) {
-		r = vu_fs_readdir(c->fs, ino, collect, &l);
+	if (n.stream)
+		return list_stream(c, p, &n, lng, json);
+	if (S_ISDIR(n.st.mode)) {
+		r = vu_fs_readdir(c->fs, n.ino, collect, &l);
 		if (r < 0) {
 			r = cli_fs_fail(c, p->path, r);
 			goto out;
@@ -474,7 +470,7 @@ static int list_path(struct cli_fsvol *c, const struct cli_fspath *p, int lng,
 		if (l.n)
 			qsort(l.e, l.n, sizeof(l.e[0]), by_name);
 	} else {
-		r = add_entry(&l, json ? last_name(p->path) : p->path, &st);
+		r = add_entry(&l, json ? last_name(p->path) : p->path, &n.st);
 		if (r < 0)
 			goto out;
 	}
@@ -511,23 +507,25 @@ static const char help[] =
 	"  --json  a JSON array of entries (schema: man vhdunlock)\n"
 	"\nKEYS:\n" CLI_KEY_HELP;
 
-int cmd_ls(int argc, char **argv)
-{
-	static const struct option opts[] = {
+static const struct cli_command ls_command = {
+	.name = "ls", .help = help,
+	.operands = "IMAGE [VOLUME:PATH]", .min_operands = 1, .max_operands = 2,
+	.shortopts = "hl",
+	.longopts = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "long", no_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		CLI_KEY_OPTIONS,
-		{ 0 },
-	};
-	struct cli_keys keys = { 0 };
-	struct cli_fspath path = { 0 };
-	struct cli_fsvol c = { 0 };
-	struct vu_disk *d = NULL;
+		CLI_COMMON_OPTIONS,
+	},
+};
+
+int cmd_ls(int argc, char **argv)
+{
+	struct cli_fscmd f = { 0 };
 	int json = 0, lng = 0, ch, r, nargs;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "hl", opts, NULL)) != -1) {
+	while ((ch = cli_next_option(&ls_command, argc, argv, &f.keys,
+				     &r)) > 0) {
 		switch (ch) {
 		case 'j':
 			json = 1;
@@ -535,44 +533,24 @@ int cmd_ls(int argc, char **argv)
 		case 'l':
 			lng = 1;
 			break;
-		case 'h':
-			fputs(help, stdout);
-			cli_keys_free(&keys);
-			return EXIT_OK;
-		default:
-			r = cli_key_option(ch, optarg, &keys);
-			if (r <= 0) {
-				cli_keys_free(&keys);
-				return r < 0 ? cli_fail(r)
-					     : cli_usage("ls: bad option");
-			}
 		}
 	}
+	if (ch < 0)
+		goto out;
 	nargs = argc - optind;
-	if (nargs < 1 || nargs > 2) {
-		cli_keys_free(&keys);
-		return cli_usage("ls: expected IMAGE [VOLUME:PATH], got %d "
-				 "arguments", nargs);
-	}
-	if (nargs == 2 && cli_fspath_parse(argv[optind + 1], &path) < 0) {
-		r = cli_usage("ls: %s", vu_errmsg(-EINVAL));
-		vu_err_clear();
-		cli_keys_free(&keys);
-		return r;
-	}
-	r = cli_open_disk(argv[optind], &keys, &d);
-	if (r < 0) {
-		r = cli_fail(r);
-		goto out;
-	}
 	if (nargs == 1) {
-		r = list_volumes(d, argv[optind], json, keys.given);
+		r = cli_open_disk(argv[optind], &f.keys, &f.d);
+		r = r < 0 ? cli_fail(r)
+			  : list_volumes(f.d, argv[optind], json, f.keys.given);
 		goto out;
 	}
-	r = cli_fsvol_open(&c, d, argv[optind], path.vol, keys.given);
+	r = cli_fspath_operand(ls_command.name, argv[optind + 1], &f.path);
 	if (r != EXIT_OK)
 		goto out;
-	r = list_path(&c, &path, lng, json);
+	r = cli_fscmd_open(&f, argv[optind]);
+	if (r != EXIT_OK)
+		goto out;
+	r = list_path(&f.c, &f.path, lng, json);
 	if (r < 0)
 		r = cli_fail(r);
 	else if (r > 0)
@@ -581,9 +559,6 @@ int cmd_ls(int argc, char **argv)
 		r = cli_fail(vu_fail(-EIO, "standard output: %s",
 				     strerror(errno)));
 out:
-	cli_fsvol_close(&c);
-	vu_disk_close(d);
-	cli_fspath_free(&path);
-	cli_keys_free(&keys);
+	cli_fscmd_close(&f);
 	return r;
 }

@@ -71,14 +71,18 @@ static char *make_fsname(const char *image)
 	return s;
 }
 
+static const struct cli_command mount_command = {
+	.name = "mount", .help = mount_help,
+	.operands = "IMAGE MOUNTPOINT", .min_operands = 2, .max_operands = 2,
+	.shortopts = "hfo:",
+	.longopts = {
+		{ "foreground", no_argument, NULL, 'f' },
+		CLI_COMMON_OPTIONS,
+	},
+};
+
 int cmd_mount(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "foreground", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		CLI_KEY_OPTIONS,
-		{ 0 },
-	};
 	struct cli_keys keys = { 0 };
 	struct vu_disk *d = NULL;
 	struct vu_fuse *f = NULL;
@@ -89,7 +93,8 @@ int cmd_mount(int argc, char **argv)
 	int c, r, status = EXIT_FAIL;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "hfo:", opts, NULL)) != -1) {
+	while ((c = cli_next_option(&mount_command, argc, argv, &keys,
+				    &status)) > 0) {
 		switch (c) {
 		case 'f':
 			fo.foreground = 1;
@@ -101,24 +106,10 @@ int cmd_mount(int argc, char **argv)
 				goto out;
 			}
 			break;
-		case 'h':
-			fputs(mount_help, stdout);
-			status = EXIT_OK;
-			goto out;
-		default:
-			r = cli_key_option(c, optarg, &keys);
-			if (r <= 0) {
-				status = r < 0 ? cli_fail(r)
-					       : cli_usage("mount: bad option");
-				goto out;
-			}
 		}
 	}
-	if (argc - optind != 2) {
-		status = cli_usage("mount: expected IMAGE MOUNTPOINT, got %d "
-				   "arguments", argc - optind);
+	if (c < 0)
 		goto out;
-	}
 	image = argv[optind];
 
 	r = cli_open_disk(image, &keys, &d);
