@@ -275,6 +275,14 @@ static int collect(void *ctx, const char *name, const struct vu_fs_stat *st)
 	return 0;
 }
 
+static void dirent_buf_free(struct dirent_buf *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		free(b->names[i]);
+	free(b->names);
+	free(b->st);
+}
+
 /* The callback may take its time or call back into this file system:
  * entries are collected first, and cb runs with the lock released. */
 int vu_fs_readdir(struct vu_fs *fs, uint64_t dir, vu_fs_dir_cb cb, void *ctx)
@@ -290,10 +298,7 @@ int vu_fs_readdir(struct vu_fs *fs, uint64_t dir, vu_fs_dir_cb cb, void *ctx)
 		if (r)
 			break;
 	}
-	for (size_t i = 0; i < b.n; i++)
-		free(b.names[i]);
-	free(b.names);
-	free(b.st);
+	dirent_buf_free(&b);
 	return r;
 }
 
@@ -313,42 +318,19 @@ int vu_fs_readlink(struct vu_fs *fs, uint64_t ino, char *buf, size_t size)
 	return r;
 }
 
-struct stream_buf {
-	char **names;
-	uint64_t *sizes;
-	size_t n, cap;
-};
-
+/* A stream is collected as an entry whose stat holds only its size. */
 static int collect_stream(void *ctx, const char *name, uint64_t size)
 {
-	struct stream_buf *b = ctx;
+	struct vu_fs_stat st = { .size = size };
 
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 8;
-		uint64_t *s = realloc(b->sizes, cap * sizeof(*s));
-		char **nm;
-
-		if (!s)
-			return vu_fail(-ENOMEM, "out of memory");
-		b->sizes = s;
-		nm = realloc(b->names, cap * sizeof(*nm));
-		if (!nm)
-			return vu_fail(-ENOMEM, "out of memory");
-		b->names = nm;
-		b->cap = cap;
-	}
-	b->names[b->n] = strdup(name);
-	if (!b->names[b->n])
-		return vu_fail(-ENOMEM, "out of memory");
-	b->sizes[b->n++] = size;
-	return 0;
+	return collect(ctx, name, &st);
 }
 
 /* As readdir: collected under the lock, cb called without it. */
 int vu_fs_streams(struct vu_fs *fs, uint64_t ino, vu_fs_stream_cb cb,
 		  void *ctx)
 {
-	struct stream_buf b = { 0 };
+	struct dirent_buf b = { 0 };
 	struct vu_fs_stat st;
 	int r;
 
@@ -358,14 +340,11 @@ int vu_fs_streams(struct vu_fs *fs, uint64_t ino, vu_fs_stream_cb cb,
 	r = fs->ops->streams(fs, ino, collect_stream, &b);
 	pthread_mutex_unlock(&fs->lock);
 	for (size_t i = 0; r >= 0 && cb && i < b.n; i++) {
-		r = cb(ctx, b.names[i], b.sizes[i]);
+		r = cb(ctx, b.names[i], b.st[i].size);
 		if (r)
 			break;
 	}
-	for (size_t i = 0; i < b.n; i++)
-		free(b.names[i]);
-	free(b.names);
-	free(b.sizes);
+	dirent_buf_free(&b);
 	return r;
 }
 
