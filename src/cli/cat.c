@@ -107,7 +107,6 @@ int cmd_cat(int argc, char **argv)
 	struct cli_fscmd f = { 0 };
 	int r;
 
-	optind = 1;
 	/* cat has no options of its own: only the end of them comes back */
 	if (cli_next_option(&cat_command, argc, argv, &f.keys, &r) < 0)
 		goto out;

@@ -119,7 +119,7 @@ struct cli_command {
 	struct option longopts[CLI_MAX_OPTIONS];
 };
 
-/* getopt_long over argv for cmd (optind = 1 before the first call), taking
+/* getopt_long over argv for cmd (main sets optind = 1 once), taking
  * itself what every command takes alike: the KEYS options (into k) and
  * -h/--help.  Returns the next option only cmd knows (getopt_long's value
  * for it, > 0); 0 once the options are over and argv[optind] on are as

@@ -123,7 +123,6 @@ int cmd_export(int argc, char **argv)
 	int force = 0, c, r, fd = -1, created = 0, to_stdout;
 	struct stat st;
 
-	optind = 1;
 	while ((c = cli_next_option(&export_command, argc, argv, &keys,
 				    &r)) > 0)
 		if (c == 'f')

@@ -291,7 +291,6 @@ int cmd_extract(int argc, char **argv)
 	struct xtract x = { 0 };
 	int ch, r;
 
-	optind = 1;
 	while ((ch = cli_next_option(&extract_command, argc, argv, &f.keys,
 				     &r)) > 0)
 		if (ch == 'f')

@@ -564,7 +564,6 @@ int cmd_info(int argc, char **argv)
 	struct vu_disk *d;
 	int json = 0, c, r;
 
-	optind = 1;
 	while ((c = cli_next_option(&info_command, argc, argv, &keys, &r)) > 0)
 		if (c == 'j')
 			json = 1;

@@ -523,7 +523,6 @@ int cmd_ls(int argc, char **argv)
 	struct cli_fscmd f = { 0 };
 	int json = 0, lng = 0, ch, r, nargs;
 
-	optind = 1;
 	while ((ch = cli_next_option(&ls_command, argc, argv, &f.keys,
 				     &r)) > 0) {
 		switch (ch) {

@@ -1,4 +1,5 @@
 /* vhdunlock: command dispatch, logging sink, process hardening. */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +135,9 @@ int main(int argc, char **argv)
 		printf("vhdunlock %s\n", PACKAGE_VERSION);
 		return EXIT_OK;
 	}
+	/* Each command parses its own argv (argv + 1) with getopt_long, from
+	 * its first element on: the one place that says so. */
+	optind = 1;
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);

@@ -92,7 +92,6 @@ int cmd_mount(int argc, char **argv)
 	struct stat st;
 	int c, r, status = EXIT_FAIL;
 
-	optind = 1;
 	while ((c = cli_next_option(&mount_command, argc, argv, &keys,
 				    &status)) > 0) {
 		switch (c) {

@@ -34,12 +34,15 @@
 # only with the OS disk beside it (--add-disk, ids d1p1 ... d2p1); spanvg-lv
 # appears only with both disks; the partly encrypted volume reads as the
 # original; every export equals the file-system image that was encrypted;
+# through the mount, every file of every volume equals the tree it was made
+# from (content, type, size, mode, owner, link target, mtime, hard links);
 # wrong, truncated and damaged keys and headers fail precisely; the images
 # are never written.
 . "$top_srcdir/tests/integration/lib.sh"
 need script cryptsetup pvcreate vgcreate lvcreate lvs pvs vgs vgremove losetup sfdisk partx \
 	qemu-img mkfs.ext4 mkfs.ext2 mkfs.xfs xfs_repair mkfs.vfat mmd mcopy jq \
-	strace sha256sum base64 cmp dd truncate head blkid e2fsck
+	strace sha256sum base64 cmp dd truncate head blkid e2fsck fusermount3 find xargs
+[ -c /dev/fuse ] || skip "no /dev/fuse"
 cd "$work" || exit 1
 
 t_start=$(date +%s)
@@ -145,6 +148,10 @@ echo ubuntu-vm > tu/etc/hostname
 printf 'osencrypt /dev/sda1 none luks,discard,header=/boot/luks/osluksheader\n' > tu/etc/crypttab
 echo "notes of azureuser" > tu/home/azureuser/notes.txt
 head -c 2000000 /dev/urandom > tu/home/azureuser/blob.bin
+ln tu/home/azureuser/notes.txt tu/home/azureuser/notes.hardlink
+ln -s ../usr/share/zoneinfo/Etc/UTC tu/etc/localtime
+truncate -s 6M tu/home/azureuser/sparse.img
+printf 'the end' | dd of=tu/home/azureuser/sparse.img bs=1 seek=5000000 conv=notrunc status=none
 cp data2.hdr tu/var/lib/azure_disk_encryption_config/azureluksheaderdatadisk1
 mkfs.ext4 -q -F -L cloudimg-rootfs -d tu root.fs 48M && fsck_ok ubuntu root.fs
 cp root.fs root.enc
@@ -166,8 +173,8 @@ gpt_vhd ubuntu.vhd 14:EF02:4 15:EF00:8:esp.fs 1:8300:48:root.enc 2:8300:40:boot.
 cp os.hdr bad.hdr
 printf 'XXXXXX' | dd of=bad.hdr conv=notrunc status=none
 printf 'YYYYYY' | dd of=bad.hdr bs=1 seek=16384 conv=notrunc status=none
-cp bad.hdr tb/luks/osluksheader
-mkfs.ext2 -q -F -L boot -d tb badboot.fs 40M
+rm -rf tbb && cp -a tb tbb && cp bad.hdr tbb/luks/osluksheader
+mkfs.ext2 -q -F -L boot -d tbb badboot.fs 40M
 gpt_vhd ubuntu-badhdr.vhd 14:EF02:4 15:EF00:8:esp.fs 1:8300:48:root.enc 2:8300:40:badboot.fs
 
 # --- rhel7: rootvg (rootlv XFS, homelv ext4) in a PV encrypted in place
@@ -393,6 +400,64 @@ st=$?
 st=$?
 [ $st -eq 1 ] && grep -q 'nosuch.vhd' err && ok "--add-disk nosuch.vhd: exit 1: $(cat err)" ||
 	fail "--add-disk nosuch.vhd: exit $st: $(cat err)"
+
+# --- every file through the mount, compared with the tree it was made from
+# (content, type, size, mode, owner, link target; mtimes where mkfs kept
+# them: mkfs.xfs -p stamps everything with the time it ran)
+mnt="$work/mnt"
+mkdir -p "$mnt"
+trap 'fusermount3 -u -z "$mnt" 2>/dev/null; lvm_cleanup' EXIT
+# vmount IMAGE ARGS...: mount IMAGE at $mnt; vumount: unmount it
+vmount() {
+	_img=$1
+	shift
+	if "$VHDUNLOCK" mount "$_img" "$mnt" "$@" 2>err; then
+		for _ in $(seq 100); do mounted "$mnt" && return 0; sleep 0.1; done
+	fi
+	fail "mount $_img: $(cat err)"
+	return 1
+}
+vumount() {
+	"$VHDUNLOCK" umount "$mnt" 2>err || fail "umount $mnt: $(cat err)"
+	for _ in $(seq 100); do mounted "$mnt" || return 0; sleep 0.1; done
+	fail "$mnt still mounted"
+}
+if vmount ubuntu.vhd --add-disk data2.vhd $KEY; then
+	ls "$mnt" > ls.out
+	printf '%s\n' d1p1 d1p1.img d1p14.img d1p15.img d1p2 d1p2.img d2p1 d2p1.img | cmp -s - ls.out &&
+		ok "ubuntu + data2: the mount shows d1p1 d1p2 d2p1 and every volume's image" ||
+		fail "ubuntu + data2: mount root holds $(tr '\n' ' ' < ls.out)"
+	same_tree "ubuntu: d1p1 (root ext4, detached LUKS2 argon2id)" tu "$mnt/d1p1" ' %Ts'
+	same_tree "ubuntu: d1p2 (boot ext2)" tb "$mnt/d1p2" ' %Ts'
+	same_tree "data2: d2p1 (ext4, header on the OS disk)" t2 "$mnt/d2p1" ' %Ts'
+	[ "$(stat -c %h "$mnt/d1p1/home/azureuser/notes.hardlink")" = 2 ] &&
+		[ "$(stat -c %i "$mnt/d1p1/home/azureuser/notes.hardlink")" = \
+		  "$(stat -c %i "$mnt/d1p1/home/azureuser/notes.txt")" ] &&
+		ok "ubuntu: a hard link is one inode with two links" || fail "ubuntu: hard link"
+	vumount
+fi
+# mkfs.xfs -p took the modes and owners from its proto files
+chmod 755 xr/etc && chmod 644 xr/etc/redhat-release && chmod 550 xr/root && chmod 600 xr/root/blob.bin
+mkdir -p rb/luks rb/grub2 && cp rhel.hdr rb/luks/osluksheader && cp tb/grub/grub.cfg rb/grub2/
+chmod 700 rb/luks rb/grub2 && chmod 600 rb/luks/osluksheader rb/grub2/grub.cfg
+if vmount rhel7.vhd $KEY; then
+	same_tree "rhel7: rootvg-rootlv (XFS in LVM in detached LUKS1)" xr "$mnt/rootvg-rootlv"
+	same_tree "rhel7: rootvg-homelv (ext4)" th "$mnt/rootvg-homelv" ' %Ts'
+	same_tree "rhel7: p2 (boot XFS)" rb "$mnt/p2"
+	vumount
+fi
+if vmount data1.vhd $KEY; then
+	same_tree "data1: p1 (inline LUKS2)" t1 "$mnt/p1" ' %Ts'
+	vumount
+fi
+if vmount partial.vhd $KEY; then
+	same_tree "partial: p1 (half encrypted)" tp "$mnt/p1" ' %Ts'
+	vumount
+fi
+if vmount span1.vhd --add-disk span2.vhd; then
+	same_tree "span: spanvg-lv (a VG over two disks)" t1 "$mnt/spanvg-lv" ' %Ts'
+	vumount
+fi
 
 # --- the images were only read
 sha256sum -c --quiet images.sha256 >sha.log 2>&1 && ok "images unchanged (SHA-256)" ||

@@ -24,3 +24,35 @@ finish() {
 # The xfsprogs in Debian 12 refuses file systems under 300 MB outside its
 # own test suite; these variables are how that suite gets small ones.
 mkfs_xfs_small() { TEST_DIR=1 TEST_DEV=1 QA_CHECK_FS=1 mkfs.xfs -q -f "$@"; }
+
+# mounted DIR: DIR is in the mount table (root may not stat another user's
+# FUSE mount, so mountpoint(1) could say no)
+mounted() { awk -v m="$1" '$2 == m { f = 1 } END { exit !f }' /proc/mounts; }
+# tree_meta DIR [MTIME]: one sorted line per entry below DIR: type, size of
+# files, mode, owner, link target; the mtime too when MTIME is " %Ts"
+tree_meta() {
+	(cd "$1" && find . -mindepth 1 \( -type d -printf "%p d %m %U:%G${2:-}\n" \) -o \
+		\( -type l -printf "%p l %l\n" \) -o \
+		-printf "%p f %s %m %U:%G${2:-}\n") | LC_ALL=C sort
+}
+# tree_hashes DIR: sha256sum lines of every file below DIR, sorted by path
+tree_hashes() { (cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum); }
+# same_tree NAME SRC DIR [MTIME]: the files below DIR have the content
+# (SHA-256) and the metadata (tree_meta, with mtimes when MTIME is " %Ts")
+# of those below SRC; ext's lost+found is left out
+same_tree() {
+	tree_hashes "$2" > "$work/h.want"
+	tree_hashes "$3" | grep -v '^[0-9a-f]*  \./lost+found/' > "$work/h.got"
+	if [ -s "$work/h.want" ] && cmp -s "$work/h.want" "$work/h.got"; then
+		ok "$1: SHA-256 of all $(wc -l < "$work/h.want") files"
+	else
+		fail "$1: contents differ: $(diff "$work/h.want" "$work/h.got" | head -n 10)"
+	fi
+	tree_meta "$2" "${4:-}" > "$work/m.want"
+	tree_meta "$3" "${4:-}" | grep -v '^\./lost+found' > "$work/m.got"
+	if diff "$work/m.want" "$work/m.got" > "$work/m.diff"; then
+		ok "$1: types, sizes, modes, owners, link targets${4:+, mtimes}"
+	else
+		fail "$1: metadata differ: $(head -n 20 "$work/m.diff")"
+	fi
+}
