@@ -43,6 +43,7 @@ struct vu_fuse {
 	struct timespec mtime;
 	uint64_t total; /* bytes in every volume, for statfs */
 	int handlers, mounted, foreground;
+	char *mountpoint;   /* as mounted, for fuse/readahead.c */
 	/* rate limit of fault messages */
 	pthread_mutex_t log_lock;
 	time_t log_window;
@@ -126,5 +127,9 @@ int tree_node_attr(struct vu_fuse *f, fuse_ino_t id,
 int tree_entry(struct vu_fuse *f, uint32_t vol, uint64_t fsino,
 	       const char *stream, uint64_t size, const struct vu_fs_stat *s,
 	       struct fuse_entry_param *e);
+
+/* fuse/readahead.c: widen the new mount's kernel read-ahead to one full
+ * request where the caller may (root); quietly nothing otherwise. */
+void fuse_raise_readahead(const char *mountpoint);
 
 #endif

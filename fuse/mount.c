@@ -175,6 +175,11 @@ int vu_fuse_mount(struct vu_disk *d, const struct vu_fuse_opts *o,
 		goto fail;
 	}
 	f->mounted = 1;
+	f->mountpoint = strdup(o->mountpoint);
+	if (!f->mountpoint) {
+		r = vu_fail(-ENOMEM, "out of memory");
+		goto fail;
+	}
 	fuse_opt_free_args(&args);
 	*out = f;
 	return 0;
@@ -182,6 +187,24 @@ fail:
 	fuse_opt_free_args(&args);
 	vu_fuse_free(f);
 	return r;
+}
+
+/* The kernel's first request is INIT, and only the answer to it sets the
+ * mount's read-ahead (the kernel's window, lowered to what we ask): so
+ * answer it here, then widen the window, then serve everything else. */
+static void answer_init(struct vu_fuse *f)
+{
+	struct fuse_buf buf = { 0 };
+	int r;
+
+	do
+		r = fuse_session_receive_buf(f->se, &buf);
+	while (r == -EINTR && !fuse_session_exited(f->se));
+	if (r > 0)
+		fuse_session_process_buf(f->se, &buf);
+	free(buf.mem);
+	if (r > 0)
+		fuse_raise_readahead(f->mountpoint);
 }
 
 int vu_fuse_run(struct vu_fuse *f)
@@ -197,6 +220,7 @@ int vu_fuse_run(struct vu_fuse *f)
 		vu_log_set_sink(syslog_sink, NULL);
 		fuse_set_log_func(fuse_syslog);
 	}
+	answer_init(f);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.clone_fd = 0;
 	cfg.max_idle_threads = 10;
@@ -219,6 +243,7 @@ void vu_fuse_free(struct vu_fuse *f)
 		fuse_session_destroy(f->se);
 	}
 	tree_free(f);
+	free(f->mountpoint);
 	pthread_mutex_destroy(&f->log_lock);
 	free(f);
 }

@@ -207,13 +207,17 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	}
 	/* Nothing changes: symlink targets may be cached, and a file's
 	 * pages need no invalidation when its attributes are fetched. */
+	/* Not FUSE_CAP_POSIX_ACL, although the kernel would then cache the
+	 * "no ACL" that ls -l asks every file for: it also turns on
+	 * default_permissions, and the mounting user could no longer read
+	 * root's 0600 files (see fuse/mount.c). */
 	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
 		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
 	conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
 	/* Request sizes are left as libfuse negotiates them: max_read
 	 * unlimited, up to 256 pages a request (1 MiB, what O_DIRECT reads
-	 * get; buffered reads come as readahead makes them, 256 KiB on
-	 * Linux 6).  Splice is not asked for:
+	 * get; buffered reads come as read-ahead makes them, 128-256 KiB
+	 * unless fuse/readahead.c could widen it).  Splice is not asked for:
 	 * the data is decrypted or assembled in memory, not read from a
 	 * descriptor that could be spliced. */
 	(void)userdata;

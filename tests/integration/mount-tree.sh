@@ -31,10 +31,11 @@ mnt="$work/mnt"
 mkdir -p "$mnt"
 fuse_mode=$(stat -c %a /dev/fuse)
 cleanup() {
-	for m in "$mnt" "${umnt:-}"; do
+	for m in "$mnt" "${amnt:-}" "${umnt:-}"; do
 		[ -n "$m" ] && mounted "$m" && fusermount3 -u -z "$m"
 	done
 	chmod "$fuse_mode" /dev/fuse
+	[ -n "${udir:-}" ] && rm -rf "$udir"
 }
 trap 'cleanup 2>/dev/null' EXIT
 trap 'cleanup 2>/dev/null; exit 1' INT TERM
@@ -169,6 +170,12 @@ else
 fi
 grep -q "p3" err && grep -q "ext4" err && ok "warning for p3: $(head -n1 err)" ||
 	fail "no warning for p3: $(cat err)"
+# readahead_kb DIR: the kernel's read-ahead window of the mount at DIR
+readahead_kb() {
+	cat "/sys/class/bdi/$(awk -v m="$(realpath "$1")" '$5 == m { d = $3 } END { print d }' /proc/self/mountinfo)/read_ahead_kb"
+}
+[ "$(readahead_kb "$mnt")" = 2048 ] && ok "root's mount reads ahead 2 MiB" ||
+	fail "root's mount reads ahead $(readahead_kb "$mnt") KiB, not 2048"
 [ "$(ls "$mnt" | tr '\n' ' ')" = "p1 p1.img p2 p2.img p3.img " ] &&
 	ok "ls: p1 p1.img p2 p2.img p3.img" || fail "ls: $(ls "$mnt" | tr '\n' ' ')"
 
@@ -284,22 +291,27 @@ fi
 
 # ---- allow_other: other users meet the files' own permissions ----
 runas() { setpriv --reuid nobody --regid "$(id -g nobody)" --clear-groups "$@"; }
-"$VHDUNLOCK" mount -o allow_other disk.vhd "$mnt" 2>err || fail "mount -o allow_other: $(cat err)"
-[ "$(runas cat "$mnt/p1/hello.txt" 2>&1)" = hello ] &&
-	ok "allow_other: nobody reads a 0644 file" || fail "allow_other: nobody cannot read hello.txt"
-runas cat "$mnt/p1/secret.txt" >/dev/null 2>err && fail "allow_other: nobody read root's 0600 file"
+# The build tree may be where nobody cannot go (a checkout in /root, under
+# a 0700 mktemp directory): mount points for nobody go in /tmp.
+udir=$(mktemp -d /tmp/vhdunlock-mount-tree.XXXXXX)
+chmod 755 "$udir" && chown nobody "$udir"
+amnt="$udir/amnt"
+mkdir "$amnt"
+"$VHDUNLOCK" mount -o allow_other disk.vhd "$amnt" 2>err || fail "mount -o allow_other: $(cat err)"
+[ "$(runas cat "$amnt/p1/hello.txt" 2>&1)" = hello ] &&
+	ok "allow_other: nobody reads a 0644 file" ||
+	fail "allow_other: nobody cannot read hello.txt: $(runas cat "$amnt/p1/hello.txt" 2>&1)"
+runas cat "$amnt/p1/secret.txt" >/dev/null 2>err && fail "allow_other: nobody read root's 0600 file"
 grep -q "Permission denied" err && ok "allow_other: nobody is denied root's 0600 file (default_permissions)" ||
 	fail "allow_other: secret.txt: $(cat err)"
-grep " $mnt " /proc/mounts | grep -q default_permissions ||
-	fail "allow_other without default_permissions: $(grep " $mnt " /proc/mounts)"
-"$VHDUNLOCK" umount "$mnt" 2>err && wait_gone "$mnt" || fail "umount: $(cat err)"
+grep " $amnt " /proc/mounts | grep -q default_permissions ||
+	fail "allow_other without default_permissions: $(grep " $amnt " /proc/mounts)"
+"$VHDUNLOCK" umount "$amnt" 2>err && wait_gone "$amnt" || fail "umount: $(cat err)"
 
 # ---- an ordinary user's mount reads root's 0600 files ----
 # FUSE needs /dev/fuse open to every user (0666, as the fuse3 package's
 # udev rule sets it); the mode is restored at exit.
 chmod 666 /dev/fuse
-udir=$(mktemp -d /tmp/vhdunlock-mount-tree.XXXXXX)
-chmod 755 "$udir" && chown nobody "$udir"
 umnt="$udir/mnt"
 runas mkdir "$umnt"
 # the image and the program where nobody can reach them
@@ -309,6 +321,9 @@ if ASAN_OPTIONS="${ASAN_OPTIONS%log_path=*}log_path=$udir/asan" \
    UBSAN_OPTIONS="${UBSAN_OPTIONS%log_path=*}log_path=$udir/ubsan:print_stacktrace=1" \
    runas "$uprog" mount "$uimg" "$umnt" 2>err && mounted "$umnt"; then
 	ok "nobody mounted the image"
+	ra=$(readahead_kb "$umnt")
+	[ "$ra" -lt 2048 ] && ok "nobody's mount keeps the kernel's read-ahead ($ra KiB)" ||
+		fail "nobody's mount reads ahead $ra KiB"
 else
 	fail "nobody's mount: $(cat err)"
 fi
