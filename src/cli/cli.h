@@ -137,5 +137,6 @@ int cmd_cat(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_mount(int argc, char **argv);
 int cmd_umount(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
 
 #endif

@@ -34,6 +34,9 @@ static const char usage_text[] =
 	"  extract IMAGE VOLUME:PATH DEST [KEYS] [--force]\n"
 	"                             copy a file or a directory tree out to\n"
 	"                             DEST, with DEST/vhdunlock-manifest.sha256\n"
+	"  keys IMAGE [KEYS] [--save DIR] [--json]\n"
+	"                             which key opens each encrypted volume;\n"
+	"                             --save writes <GUID>.BEK / <UUID>.key\n"
 	"\n"
 	"KEYS (files, never the secret itself; - reads standard input):\n"
 	CLI_KEY_HELP
@@ -116,6 +119,7 @@ int main(int argc, char **argv)
 		{ "extract", cmd_extract },
 		{ "mount", cmd_mount },
 		{ "umount", cmd_umount },
+		{ "keys", cmd_keys },
 	};
 
 	harden();

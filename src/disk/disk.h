@@ -30,6 +30,8 @@ struct vu_volume {
 				     "p1:/luks/osluksheader" found on a volume */
 	int unlocked;
 	char unlocked_by[160];	  /* "startup key {GUID} (FILE)", ... */
+	size_t key_number;	  /* 1 + the index in the keyring of the key
+				     that opened it; 0: none (clear key) */
 	struct vu_probe inner;	  /* what the decrypted content holds */
 	char *lock_error;	  /* why the keys given did not unlock it */
 	/* LVM */

@@ -57,6 +57,9 @@ static int load_named_beks(struct vu_keyring *kr, const struct vu_bde_info *in)
 				 in->protectors[i].guid);
 			r = vu_keyring_find_bek(kr, name);
 		}
+		if (r == 0 && kr->source && kr->source->find_bek)
+			r = kr->source->find_bek(kr->source->arg, kr,
+						 in->protectors[i].guid);
 		if (r < 0)
 			return r;
 	}
@@ -115,6 +118,7 @@ static int try_keys(struct vu_volume *v, struct vu_keyring *kr, char **why)
 					 "%s {%s} from %s", what,
 					 p >= 0 ? in->protectors[p].guid : "?",
 					 k->origin);
+				v->key_number = i + 1;
 				return 1;
 			}
 			r = tried(r, why);
@@ -187,10 +191,20 @@ static int unlock_bitlocker(struct vu_volume *v, struct vu_keyring *kr)
 	return r < 0 ? r : use_plain(v, plain);
 }
 
-/* Try every LUKS key on l; 1 when one opened it (unlocked_by set). */
+/* Try every LUKS key on l; 1 when one opened it (by and *key_number
+ * set). */
 static int try_luks_keys(struct vu_luks *l, struct vu_keyring *kr,
-			 char *by, size_t by_size, char **why)
+			 char *by, size_t by_size, size_t *key_number,
+			 char **why)
 {
+	if (kr->source && kr->source->find_luks && !kr->luks_fetched) {
+		int r;
+
+		kr->luks_fetched = 1;
+		r = kr->source->find_luks(kr->source->arg, kr);
+		if (r < 0)
+			return r;
+	}
 	for (size_t i = 0; i < kr->count; i++) {
 		const struct vu_key *k = &kr->keys[i];
 		int r;
@@ -206,6 +220,7 @@ static int try_luks_keys(struct vu_luks *l, struct vu_keyring *kr,
 				 k->kind == VU_KEY_KEYFILE ? "key file"
 							   : "passphrase",
 				 k->origin, vu_luks_unlocked_by(l));
+			*key_number = i + 1;
 			return 1;
 		}
 		r = tried(r, why);
@@ -234,7 +249,7 @@ static int unlock_luks(struct vu_volume *v, struct vu_keyring *kr)
 	struct vu_blk *plain;
 	char *why = NULL, slots[512];
 	int r = try_luks_keys(v->luks, kr, v->unlocked_by,
-			      sizeof(v->unlocked_by), &why);
+			      sizeof(v->unlocked_by), &v->key_number, &why);
 
 	if (r < 0) {
 		free(why);
@@ -289,6 +304,7 @@ static int try_header(struct vu_disk *d, struct vu_keyring *kr,
 {
 	struct vu_luks *l = NULL;
 	char by[160], first_err[512] = "";
+	size_t key_number = 0;
 	int r = 0, keyed = 0, err = 0, nokey = 0;
 
 	for (size_t i = 0; i < d->nvolumes; i++) {
@@ -316,7 +332,8 @@ static int try_header(struct vu_disk *d, struct vu_keyring *kr,
 				r = 0;
 				continue;
 			}
-			r = try_luks_keys(l, kr, by, sizeof(by), &t->why);
+			r = try_luks_keys(l, kr, by, sizeof(by), &key_number,
+					  &t->why);
 			if (r < 0)
 				break;
 			if (r == 0) {
@@ -336,6 +353,7 @@ static int try_header(struct vu_disk *d, struct vu_keyring *kr,
 			v->luks_header = strdup(name);
 			snprintf(v->unlocked_by, sizeof(v->unlocked_by), "%s",
 				 by);
+			v->key_number = key_number;
 			return use_plain(v, plain) < 0 ? -ENOMEM : 1;
 		}
 		vu_err_clear();

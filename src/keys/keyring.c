@@ -54,6 +54,13 @@ static int push(struct vu_keyring *kr, enum vu_key_kind kind,
 	return 0;
 }
 
+int vu_keyring_add_owned(struct vu_keyring *kr, enum vu_key_kind kind,
+			 const char *origin, uint8_t *data, size_t len,
+			 size_t alloc)
+{
+	return push(kr, kind, origin, data, len, alloc);
+}
+
 /* Read a whole small file (or fd) into secret memory. */
 static int slurp_fd(int fd, const char *name, uint8_t **out, size_t *len)
 {

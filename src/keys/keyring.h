@@ -24,6 +24,21 @@ struct vu_key {
 	size_t alloc;	  /* bytes allocated, for wiping */
 };
 
+struct vu_keyring;
+
+/* Keys fetched on demand from elsewhere (Key Vault), so that only what the
+ * volumes found need is asked for.  find_bek is asked for the startup key
+ * of protector guid ("{...}" form without braces, as info prints it) when
+ * no --bek file or directory holds it; find_luks once, the first time a
+ * LUKS volume needs keys.  Each adds what it finds with
+ * vu_keyring_add_owned and returns the number added (0: none), or <0 when
+ * the source failed (its message says what to do); that ends unlocking. */
+struct vu_key_source {
+	int (*find_bek)(void *arg, struct vu_keyring *kr, const char *guid);
+	int (*find_luks)(void *arg, struct vu_keyring *kr);
+	void *arg;
+};
+
 struct vu_keyring {
 	size_t count;
 	struct vu_key *keys;
@@ -31,6 +46,8 @@ struct vu_keyring {
 	size_t ndirs;
 	char **luks_headers; /* --luks-header FILE: detached LUKS headers */
 	size_t nheaders;
+	const struct vu_key_source *source; /* or NULL */
+	int luks_fetched;    /* source->find_luks was asked */
 };
 
 void vu_keyring_init(struct vu_keyring *kr);
@@ -51,6 +68,12 @@ int vu_keyring_add_passphrase(struct vu_keyring *kr, const char *path);
 int vu_keyring_add_keyfile(struct vu_keyring *kr, const char *path);
 /* --luks-header FILE (not a secret: it holds no key without a passphrase). */
 int vu_keyring_add_luks_header(struct vu_keyring *kr, const char *path);
+/* Add a key held in secret memory (data of alloc bytes, len of them the
+ * key), taking data in every case; origin names it in messages (a file, a
+ * Key Vault secret's id: never the key). */
+int vu_keyring_add_owned(struct vu_keyring *kr, enum vu_key_kind kind,
+			 const char *origin, uint8_t *data, size_t len,
+			 size_t alloc);
 /* VHDUNLOCK_RECOVERY_PASSWORD, if set. */
 int vu_keyring_add_env(struct vu_keyring *kr);
 /* Load <name> (e.g. "<GUID>.BEK") from the --bek directories into the

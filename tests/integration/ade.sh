@@ -401,6 +401,19 @@ st=$?
 [ $st -eq 1 ] && grep -q 'nosuch.vhd' err && ok "--add-disk nosuch.vhd: exit 1: $(cat err)" ||
 	fail "--add-disk nosuch.vhd: exit $st: $(cat err)"
 
+# --- keys: the detached-header volume names its key slot; --save writes
+# <UUID>.key, the ADE key file byte for byte
+rm -rf ks
+if "$VHDUNLOCK" keys rhel7.vhd $KEY --save ks --json > keys.json 2>err; then
+	uuid=$(cryptsetup luksUUID rhel.hdr)
+	jqok "rhel7: keys: p4 opened by the key file in key slot 0 with the header found" keys.json \
+		".volumes | length == 1 and (.[0] | .id == \"p4\" and .kind == \"luks1\" and .key.keyslot == 0 and (.unlocked_by | test(\"key file\")) and .detached_header == \"p2:/luks/osluksheader\" and .saved == \"ks/$uuid.key\")"
+	cmp -s "ks/$uuid.key" ade.key && ok "rhel7: keys --save wrote $uuid.key equal to the key file" ||
+		fail "rhel7: keys --save: ks/$uuid.key differs"
+else
+	fail "rhel7: keys: $(cat err)"
+fi
+
 # --- every file through the mount, compared with the tree it was made from
 # (content, type, size, mode, owner, link target; mtimes where mkfs kept
 # them: mkfs.xfs -p stamps everything with the time it ran)

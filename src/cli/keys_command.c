@@ -1,0 +1,306 @@
+/* vhdunlock keys: which key opens each encrypted volume, and with --save a
+ * copy of it in the form ADE keeps it: <protector GUID>.BEK for BitLocker
+ * (the startup key file, byte for byte) and <volume UUID>.key for LUKS
+ * (the key file or passphrase bytes), mode 0600, never overwriting a file
+ * that holds something else. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "crypto/crypto.h"
+
+/* What opened one volume. */
+struct found_key {
+	const char *type;	/* "startup key", "key file", ..., "clear key" */
+	const struct vu_key *key; /* NULL for a clear key */
+	char protector[64];	/* BitLocker: the protector's GUID */
+	int keyslot;		/* LUKS: the key slot, or -1 */
+	char file[96];		/* the --save file name, or "" */
+	char saved[4096];	/* where it was saved, or "" */
+	const char *not_saved;	/* why not, or NULL */
+};
+
+static const char *key_type(enum vu_key_kind kind)
+{
+	static const char *const names[] = {
+		[VU_KEY_BEK] = "startup key",
+		[VU_KEY_RECOVERY_PASSWORD] = "recovery password",
+		[VU_KEY_PASSWORD] = "password",
+		[VU_KEY_PASSPHRASE] = "passphrase",
+		[VU_KEY_KEYFILE] = "key file",
+	};
+	return names[kind];
+}
+
+static void describe(const struct vu_volume *v, const struct vu_keyring *kr,
+		     struct found_key *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->keyslot = -1;
+	f->key = v->key_number ? &kr->keys[v->key_number - 1] : NULL;
+	f->type = f->key ? key_type(f->key->kind) : "clear key";
+	if (v->bde) {
+		int p = vu_bde_unlocked_by(v->bde);
+		const struct vu_bde_info *in = vu_bde_info(v->bde);
+
+		if (p >= 0)
+			snprintf(f->protector, sizeof(f->protector), "%s",
+				 in->protectors[p].guid);
+		if (!f->key)
+			f->not_saved = "protection is suspended: no key needed";
+		else if (f->key->kind != VU_KEY_BEK)
+			f->not_saved = f->key->kind == VU_KEY_PASSWORD
+				? "opened with a password: there is no .BEK file to write"
+				: "opened with a recovery password: there is no .BEK file to write";
+		else {
+			/* ADE names the .BEK file (and secret) in upper case */
+			size_t n = 0;
+			for (; f->protector[n]; n++)
+				f->file[n] = (char)toupper(
+					(unsigned char)f->protector[n]);
+			snprintf(f->file + n, sizeof(f->file) - n, ".BEK");
+		}
+	} else if (v->luks) {
+		f->keyslot = vu_luks_unlocked_by(v->luks);
+		snprintf(f->file, sizeof(f->file), "%s.key",
+			 vu_luks_info(v->luks)->uuid);
+	}
+}
+
+/* Whether the file at fd holds exactly data. */
+static int same_content(int fd, const uint8_t *data, size_t len)
+{
+	uint8_t *buf = vu_secret_alloc(len + 1);
+	size_t got = 0;
+	int same = 0;
+
+	if (!buf)
+		return 0;
+	for (;;) {
+		ssize_t n = read(fd, buf + got, len + 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (got == len + 1)
+			break;
+	}
+	same = got == len && !memcmp(buf, data, len);
+	vu_secret_free(buf, len + 1);
+	return same;
+}
+
+/* Write the key to dir/f->file, mode 0600.  An existing file is kept: fine
+ * when it holds the same bytes, an error otherwise. */
+static int save_key(const char *dir, struct found_key *f)
+{
+	const struct vu_key *k = f->key;
+	char path[4096];
+	size_t done = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, f->file);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
+	if (fd < 0 && errno == EEXIST) {
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0 && same_content(fd, k->data, k->len)) {
+			close(fd);
+			snprintf(f->saved, sizeof(f->saved), "%s", path);
+			return 0;
+		}
+		if (fd >= 0)
+			close(fd);
+		return vu_fail(-EEXIST, "%s exists and holds something else; "
+			       "not overwritten", path);
+	}
+	if (fd < 0)
+		return vu_fail(-errno, "%s: cannot create: %s", path,
+			       strerror(errno));
+	while (done < k->len) {
+		ssize_t n = write(fd, k->data + done, k->len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = n < 0 ? errno : EIO;
+			close(fd);
+			unlink(path);
+			return vu_fail(-e, "%s: cannot write: %s", path,
+				       strerror(e));
+		}
+		done += (size_t)n;
+	}
+	if (fsync(fd) < 0 || close(fd) < 0) {
+		int e = errno;
+		unlink(path);
+		return vu_fail(-e, "%s: cannot write: %s", path, strerror(e));
+	}
+	snprintf(f->saved, sizeof(f->saved), "%s", path);
+	return 0;
+}
+
+/* The volume's kind; a LUKS volume whose header is kept apart holds only
+ * ciphertext ("unknown"), so its kind comes from the header. */
+static const char *volume_kind(const struct vu_volume *v)
+{
+	if (v->luks && v->probe.kind != VU_KIND_LUKS1 &&
+	    v->probe.kind != VU_KIND_LUKS2)
+		return vu_luks_info(v->luks)->version == 1 ? "luks1" : "luks2";
+	return vu_kind_name(v->probe.kind);
+}
+
+static json_object *volume_json(const struct vu_volume *v,
+				const struct found_key *f)
+{
+	json_object *o = json_object_new_object(), *k;
+
+	json_object_object_add(o, "id", json_object_new_string(v->id));
+	json_object_object_add(o, "kind",
+			       json_object_new_string(volume_kind(v)));
+	if (v->luks_header)
+		json_object_object_add(o, "detached_header",
+				       json_object_new_string(v->luks_header));
+	json_object_object_add(o, "unlocked",
+			       json_object_new_boolean(v->unlocked));
+	if (!v->unlocked) {
+		json_object_object_add(o, "error", json_object_new_string(
+					       v->lock_error ? v->lock_error : ""));
+		return o;
+	}
+	k = json_object_new_object();
+	json_object_object_add(k, "type", json_object_new_string(f->type));
+	json_object_object_add(k, "origin", f->key ?
+			       json_object_new_string(f->key->origin) : NULL);
+	if (v->bde)
+		json_object_object_add(k, "protector", json_object_new_string(
+					       f->protector));
+	if (f->keyslot >= 0)
+		json_object_object_add(k, "keyslot",
+				       json_object_new_int(f->keyslot));
+	json_object_object_add(o, "key", k);
+	json_object_object_add(o, "unlocked_by",
+			       json_object_new_string(v->unlocked_by));
+	json_object_object_add(o, "saved", f->saved[0] ?
+			       json_object_new_string(f->saved) : NULL);
+	if (f->not_saved)
+		json_object_object_add(o, "not_saved", json_object_new_string(
+					       f->not_saved));
+	return o;
+}
+
+static void volume_text(const struct vu_volume *v, const struct found_key *f,
+			int saving)
+{
+	if (!v->unlocked) {
+		printf("%-10s %-10s locked\n", v->id, volume_kind(v));
+		return;
+	}
+	printf("%-10s %-10s %s\n", v->id, volume_kind(v), v->unlocked_by);
+	if (f->saved[0])
+		printf("%-10s %-10s   saved as %s\n", "", "", f->saved);
+	else if (saving && f->not_saved)
+		printf("%-10s %-10s   not saved: %s\n", "", "", f->not_saved);
+}
+
+static const char keys_help[] =
+	"Usage: vhdunlock keys IMAGE [KEYS] [--save DIR] [--json]\n"
+	"Find the key that opens each encrypted volume of IMAGE and say which\n"
+	"protector or key slot it opens; with --save, write it to DIR as\n"
+	"<protector GUID>.BEK (BitLocker) or <volume UUID>.key (LUKS), mode\n"
+	"0600 (DIR is made, mode 0700, if missing).\n\n"
+	"  --save DIR    write the keys found to DIR\n"
+	"  --json        one JSON document on standard output\n\nKEYS:\n"
+	CLI_KEY_HELP;
+
+static const struct cli_command keys_command = {
+	.name = "keys", .help = keys_help,
+	.operands = "one IMAGE", .min_operands = 1, .max_operands = 1,
+	.shortopts = "h",
+	.longopts = {
+		{ "save", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		CLI_COMMON_OPTIONS,
+	},
+};
+
+int cmd_keys(int argc, char **argv)
+{
+	struct cli_keys keys = { 0 };
+	struct vu_disk *d = NULL;
+	const char *save = NULL;
+	json_object *doc = NULL, *vols = NULL;
+	int json = 0, c, r, status = EXIT_OK, any = 0;
+
+	while ((c = cli_next_option(&keys_command, argc, argv, &keys, &r)) > 0) {
+		if (c == 'j')
+			json = 1;
+		else if (c == 's')
+			save = optarg;
+	}
+	if (c < 0)
+		goto out;
+	if (save && mkdir(save, 0700) < 0 && errno != EEXIST) {
+		r = cli_fail(vu_fail(-errno, "%s: cannot make the directory: %s",
+				     save, strerror(errno)));
+		goto out;
+	}
+	r = cli_open_disk(argv[optind], &keys, &d);
+	if (r < 0) {
+		r = cli_fail(r);
+		goto out;
+	}
+	if (json) {
+		doc = json_object_new_object();
+		vols = json_object_new_array();
+		json_object_object_add(doc, "image", json_object_new_string(
+					       argv[optind]));
+		json_object_object_add(doc, "volumes", vols);
+	}
+	for (size_t i = 0; i < d->nvolumes; i++) {
+		struct vu_volume *v = &d->volumes[i];
+		struct found_key f;
+
+		if (!vu_volume_encrypted(v))
+			continue;
+		any = 1;
+		describe(v, &keys.ring, &f);
+		if (save && v->unlocked && f.file[0] && f.key) {
+			vu_err_clear();
+			r = save_key(save, &f);
+			if (r < 0) {
+				status = cli_fail(r);
+				break;
+			}
+		}
+		if (json)
+			json_object_array_add(vols, volume_json(v, &f));
+		else
+			volume_text(v, &f, save != NULL);
+	}
+	if (json && status == EXIT_OK)
+		puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
+						    JSON_C_TO_STRING_NOSLASHESCAPE));
+	if (!any && status == EXIT_OK && !json)
+		printf("no encrypted volume on %s\n", argv[optind]);
+	/* every encrypted volume left locked is named with its protectors */
+	for (size_t i = 0; status != EXIT_FAIL && i < d->nvolumes; i++)
+		if (vu_volume_encrypted(&d->volumes[i]) &&
+		    d->volumes[i].lock_error)
+			status = cli_locked_fail(&d->volumes[i]);
+	if (d->lock_error && status != EXIT_FAIL)
+		status = cli_disk_locked_fail(d);
+	r = status;
+out:
+	json_object_put(doc);
+	vu_disk_close(d);
+	cli_keys_free(&keys);
+	return r;
+}
