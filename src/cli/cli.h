@@ -138,5 +138,6 @@ int cmd_extract(int argc, char **argv);
 int cmd_mount(int argc, char **argv);
 int cmd_umount(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 #endif

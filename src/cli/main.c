@@ -34,6 +34,9 @@ static const char usage_text[] =
 	"  extract IMAGE VOLUME:PATH DEST [KEYS] [--force]\n"
 	"                             copy a file or a directory tree out to\n"
 	"                             DEST, with DEST/vhdunlock-manifest.sha256\n"
+	"  audit IMAGE [--json] [--sample PERCENT | --full]\n"
+	"                             without keys: what of IMAGE is readable\n"
+	"                             (exit 0 nothing, 1 something)\n"
 	"  keys IMAGE [KEYS] [--save DIR] [--json]\n"
 	"                             which key opens each encrypted volume;\n"
 	"                             --save writes <GUID>.BEK / <UUID>.key\n"
@@ -120,6 +123,7 @@ int main(int argc, char **argv)
 		{ "mount", cmd_mount },
 		{ "umount", cmd_umount },
 		{ "keys", cmd_keys },
+		{ "audit", cmd_audit },
 	};
 
 	harden();

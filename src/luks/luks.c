@@ -428,6 +428,18 @@ const struct vu_luks_info *vu_luks_info(const struct vu_luks *l)
 	return &l->info;
 }
 
+size_t vu_luks_segments(const struct vu_luks *l, struct vu_luks_segment *out,
+			size_t max)
+{
+	for (size_t i = 0; i < l->nseg && i < max; i++)
+		out[i] = (struct vu_luks_segment){
+			.offset = l->seg[i].phys,
+			.length = l->seg[i].end - l->seg[i].start,
+			.encrypted = l->seg[i].crypt,
+		};
+	return l->nseg;
+}
+
 void vu_luks_close(struct vu_luks *l)
 {
 	if (!l)

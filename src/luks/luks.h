@@ -78,6 +78,17 @@ const struct vu_luks_info *vu_luks_info(const struct vu_luks *l);
 int vu_luks_set_data(struct vu_luks *l, struct vu_blk *vol);
 void vu_luks_close(struct vu_luks *l);
 
+/* The data segments as mapped (no key needed), in volume order: where
+ * each lies on the data volume and whether it is encrypted (a LUKS2
+ * reencryption in progress leaves a plaintext, "linear", segment).
+ * Returns how many there are; at most max are filled. */
+struct vu_luks_segment {
+	uint64_t offset, length; /* bytes on the data volume */
+	int encrypted;
+};
+size_t vu_luks_segments(const struct vu_luks *l, struct vu_luks_segment *out,
+			size_t max);
+
 /* Unlock with a passphrase or a key file (used byte for byte, as ADE's
  * 172-byte base64 key file).  0 once the volume key(s) are known (a second
  * call after success returns 0), -EPERM when no keyslot opens. */

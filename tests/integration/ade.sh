@@ -77,37 +77,6 @@ make_vg() {
 	done
 	vgs_made=$(printf '%s' "$vgs_made" | sed "s| $vg||")
 }
-# gpt_vhd OUT SPEC...: a GPT disk as a fixed VHD; SPEC is NUM:TYPE:MiB or
-# NUM:TYPE:MiB:FILE, in the order the partitions lie on the disk, TYPE an
-# sgdisk code (FILE is written at the partition's start). sfdisk writes the
-# table: sgdisk sleeps a second after each change.
-gpt_vhd() {
-	out=$1 total=2
-	shift
-	printf 'label: gpt\n' > "$out.sfdisk"
-	for s; do
-		n=${s%%:*} r=${s#*:}; t=${r%%:*} r=${r#*:}; mb=${r%%:*}
-		case $t in
-		EF00) g=C12A7328-F81F-11D2-BA4B-00A0C93EC93B ;;
-		EF02) g=21686148-6449-6E6F-744E-656564454649 ;;
-		8E00) g=E6D6D379-F507-44C2-A23C-238F2A3DF928 ;;
-		*) g=0FC63DAF-8483-4772-8E79-3D69D8477DE4 ;;
-		esac
-		total=$((total + mb))
-		printf '%s%s : size=%sMiB, type=%s\n' "$out.raw" "$n" "$mb" "$g" >> "$out.sfdisk"
-	done
-	rm -f "$out.raw"; truncate -s "${total}M" "$out.raw"
-	sfdisk -q "$out.raw" < "$out.sfdisk" >/dev/null || { fail "sfdisk $out"; return 1; }
-	for s; do
-		n=${s%%:*} r=${s#*:}; r=${r#*:}
-		case $r in *:*) f=${r#*:} ;; *) continue ;; esac
-		dd if="$f" of="$out.raw" bs=1M oflag=seek_bytes conv=notrunc,sparse status=none \
-			seek=$(( $(partx -g -o START -n "$n" "$out.raw" | tr -d ' ') * 512 ))
-	done
-	qemu-img convert -f raw -O vpc -o subformat=fixed,force_size=on "$out.raw" "$out" ||
-		fail "qemu-img $out"
-	rm -f "$out.raw"
-}
 # fsck_ok NAME IMAGE: the test's own file system images must be sound
 fsck_ok() {
 	case $(blkid -p -o value -s TYPE "$2") in

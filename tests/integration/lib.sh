@@ -56,3 +56,39 @@ same_tree() {
 		fail "$1: metadata differ: $(head -n 20 "$work/m.diff")"
 	fi
 }
+
+# gpt_vhd OUT SPEC...: a GPT disk as a fixed VHD (sfdisk, partx,
+# qemu-img); SPEC is NUM:TYPE:MiB or NUM:TYPE:MiB:FILE, in the order the
+# partitions lie on the disk, TYPE an sgdisk code (EF00 EF02 8E00 0C01 0700
+# 2700; anything else is 8300), FILE written at the partition's start.
+# sfdisk writes the table: sgdisk sleeps a second after each change.
+gpt_vhd() {
+	out=$1 total=2
+	shift
+	printf 'label: gpt\n' > "$out.sfdisk"
+	for s; do
+		n=${s%%:*} r=${s#*:}; t=${r%%:*} r=${r#*:}; mb=${r%%:*}
+		case $t in
+		EF00) g=C12A7328-F81F-11D2-BA4B-00A0C93EC93B ;;
+		EF02) g=21686148-6449-6E6F-744E-656564454649 ;;
+		8E00) g=E6D6D379-F507-44C2-A23C-238F2A3DF928 ;;
+		0C01) g=E3C9E316-0B5C-4DB8-817D-F92DF00215AE ;;
+		0700) g=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7 ;;
+		2700) g=DE94BBA4-06D1-4D40-A16A-BFD50179D6AC ;;
+		*) g=0FC63DAF-8483-4772-8E79-3D69D8477DE4 ;;
+		esac
+		total=$((total + mb))
+		printf '%s%s : size=%sMiB, type=%s\n' "$out.raw" "$n" "$mb" "$g" >> "$out.sfdisk"
+	done
+	rm -f "$out.raw"; truncate -s "${total}M" "$out.raw"
+	sfdisk -q "$out.raw" < "$out.sfdisk" >/dev/null || { fail "sfdisk $out"; return 1; }
+	for s; do
+		n=${s%%:*} r=${s#*:}; r=${r#*:}
+		case $r in *:*) f=${r#*:} ;; *) continue ;; esac
+		dd if="$f" of="$out.raw" bs=1M oflag=seek_bytes conv=notrunc,sparse status=none \
+			seek=$(( $(partx -g -o START -n "$n" "$out.raw" | tr -d ' ') * 512 ))
+	done
+	qemu-img convert -f raw -O vpc -o subformat=fixed,force_size=on "$out.raw" "$out" ||
+		fail "qemu-img $out"
+	rm -f "$out.raw"
+}
