@@ -11,4 +11,5 @@ apt-get install -y -qq --no-install-recommends \
 	clang libclang-rt-14-dev \
 	qemu-utils gdisk fdisk util-linux e2fsprogs xfsprogs ntfs-3g dosfstools \
 	mtools jq strace attr openssl cryptsetup-bin lvm2 dislocker libbde-utils xz-utils hyperfine \
+	python3 python3-cryptography curl \
 	>/dev/null

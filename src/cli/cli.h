@@ -54,6 +54,13 @@ enum {
 	OPT_KEY_FILE,
 	OPT_LUKS_HEADER,
 	OPT_ADD_DISK,
+	OPT_KEY_VAULT,
+	OPT_SECRET_URL,
+	OPT_KEK_PEM,
+	OPT_AUTH,
+	OPT_CA_FILE,
+	OPT_ACCESS_TOKEN_FILE,
+	OPT_MACHINE,
 };
 #define CLI_KEY_OPTIONS                                                     \
 	{ "bek", required_argument, NULL, OPT_BEK },                        \
@@ -63,7 +70,15 @@ enum {
 	{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE }, \
 	{ "key-file", required_argument, NULL, OPT_KEY_FILE },              \
 	{ "luks-header", required_argument, NULL, OPT_LUKS_HEADER },        \
-	{ "add-disk", required_argument, NULL, OPT_ADD_DISK }
+	{ "add-disk", required_argument, NULL, OPT_ADD_DISK },              \
+	{ "key-vault", required_argument, NULL, OPT_KEY_VAULT },            \
+	{ "secret-url", required_argument, NULL, OPT_SECRET_URL },          \
+	{ "kek-pem", required_argument, NULL, OPT_KEK_PEM },                \
+	{ "auth", required_argument, NULL, OPT_AUTH },                      \
+	{ "ca-file", required_argument, NULL, OPT_CA_FILE },                \
+	{ "access-token-file", required_argument, NULL,                     \
+	  OPT_ACCESS_TOKEN_FILE },                                          \
+	{ "machine", required_argument, NULL, OPT_MACHINE }
 
 /* The end of every command's option table: -h/--help and KEYS, which
  * cli_next_option takes itself, and the terminator. */
@@ -82,10 +97,24 @@ enum {
 	"                                 newline removed)\n"                 \
 	"  --key-file FILE                LUKS key file, byte for byte\n"     \
 	"  --luks-header FILE             detached LUKS header\n"             \
+	"  --key-vault URL                fetch the ADE secrets from this\n"  \
+	"                                 Azure Key Vault\n"                 \
+	"  --secret-url URL               use this Key Vault secret\n"       \
+	"  --kek-pem FILE                 unwrap wrapped secrets locally\n"  \
+	"  --auth METHOD                  env, certificate, workload-identity,\n" \
+	"                                 managed-identity, azure-cli, token\n" \
+	"  --access-token-file FILE       a Key Vault bearer token\n"        \
+	"  --ca-file FILE                 more trusted CA certificates\n"    \
+	"  --machine NAME                 ADE's MachineName tag (LUKS)\n"    \
 	"  (VHDUNLOCK_RECOVERY_PASSWORD also gives a recovery password)\n"
 
 struct cli_keys {
 	struct vu_keyring ring;
+	/* Key Vault (src/akv/ade.h) */
+	const char *vault_url, *kek_pem, *auth, *ca_file, *token_file,
+		*machine;
+	const char **secret_urls;
+	size_t nsecret_urls;
 	int given; /* any key option or variable */
 	size_t nadd;
 	const char **add_disks; /* --add-disk, in order (argv strings) */
@@ -105,7 +134,7 @@ void cli_keys_free(struct cli_keys *k);
 /* ---- a command's arguments ---- */
 
 /* Room for one command's long options: its own, CLI_COMMON_OPTIONS. */
-#define CLI_MAX_OPTIONS 16
+#define CLI_MAX_OPTIONS 32
 
 /* What cli_next_option needs to know of a command. */
 struct cli_command {

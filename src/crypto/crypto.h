@@ -25,6 +25,32 @@ int vu_sha256_update(struct vu_sha256_ctx *c, const void *data, size_t len);
 int vu_sha256_final(struct vu_sha256_ctx *c, uint8_t out[32]);
 void vu_sha256_free(struct vu_sha256_ctx *c);
 
+/* ---- public keys: Entra ID certificate sign-in, local KEK unwrap ---- */
+/* A PEM file holding a certificate and its RSA private key, in any order
+ * (AZURE_CLIENT_CERTIFICATE_PATH).  Messages name the file. */
+struct vu_cert_key;
+int vu_cert_key_load(const char *path, struct vu_cert_key **out);
+/* SHA-1 (x5t) or SHA-256 (x5t#S256) of the certificate's DER form: 20 or
+ * 32 bytes into out, their count in *len. */
+int vu_cert_key_thumbprint(const struct vu_cert_key *ck, int sha256,
+			   uint8_t out[32], size_t *len);
+/* RS256: RSASSA-PKCS1-v1_5 with SHA-256; PS256: RSASSA-PSS with SHA-256,
+ * MGF1-SHA-256 and a 32-byte salt.  *sig is malloc'd. */
+enum vu_sig_alg { VU_SIG_RS256, VU_SIG_PS256 };
+int vu_cert_key_sign(const struct vu_cert_key *ck, enum vu_sig_alg alg,
+		     const void *msg, size_t len, uint8_t **sig,
+		     size_t *siglen);
+void vu_cert_key_free(struct vu_cert_key *ck);
+/* Unwrap a key-encryption-key-wrapped secret with the RSA private key in
+ * pem_path (--kek-pem): alg "RSA-OAEP" (OAEP, SHA-1), "RSA-OAEP-256"
+ * (OAEP, SHA-256) or "RSA1_5" (PKCS #1 v1.5), as Key Vault names them.
+ * The result is in secret memory of *outlen + 1 bytes (free with
+ * vu_secret_free(*out, *outlen + 1)).  -EPERM when the key does not
+ * decrypt it, -EINVAL for an unknown alg. */
+int vu_rsa_unwrap_pem(const char *pem_path, const char *alg,
+		      const uint8_t *in, size_t inlen, uint8_t **out,
+		      size_t *outlen);
+
 /* ---- BitLocker ---- */
 /* The BitLocker key stretch (0x100000 rounds of SHA-256 over
  * {last hash, initial hash, salt, counter}), as used for recovery and user

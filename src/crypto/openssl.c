@@ -14,7 +14,10 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/sha.h>
+#include <openssl/x509.h>
 
 #include "core/bytes.h"
 #include "core/error.h"
@@ -384,4 +387,230 @@ void vu_aes_free(struct vu_aes *a)
 		return;
 	EVP_CIPHER_CTX_free(a->ctx); /* cleanses the key schedule */
 	free(a);
+}
+
+/* ---- public keys ---- */
+
+struct vu_cert_key {
+	X509 *cert;
+	EVP_PKEY *key;
+};
+
+/* Read every PEM object of path: the first certificate and the first
+ * private key, whichever comes first. */
+int vu_cert_key_load(const char *path, struct vu_cert_key **out)
+{
+	struct vu_cert_key *ck;
+	STACK_OF(X509_INFO) *infos = NULL;
+	BIO *bio;
+	int r = 0;
+
+	*out = NULL;
+	bio = BIO_new_file(path, "r");
+	if (!bio) {
+		ERR_clear_error();
+		return vu_fail(-ENOENT, "%s: cannot open the certificate file",
+			       path);
+	}
+	infos = PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	ck = calloc(1, sizeof(*ck));
+	if (!ck) {
+		sk_X509_INFO_pop_free(infos, X509_INFO_free);
+		return vu_fail(-ENOMEM, "out of memory");
+	}
+	for (int i = 0; infos && i < sk_X509_INFO_num(infos); i++) {
+		X509_INFO *xi = sk_X509_INFO_value(infos, i);
+		if (xi->x509 && !ck->cert && X509_up_ref(xi->x509) == 1)
+			ck->cert = xi->x509;
+		if (xi->x_pkey && xi->x_pkey->dec_pkey && !ck->key &&
+		    EVP_PKEY_up_ref(xi->x_pkey->dec_pkey) == 1)
+			ck->key = xi->x_pkey->dec_pkey;
+	}
+	sk_X509_INFO_pop_free(infos, X509_INFO_free);
+	ERR_clear_error();
+	if (!ck->cert)
+		r = vu_fail(-EINVAL, "%s: no certificate in the file (a PEM "
+			    "with the certificate and its private key is "
+			    "expected)", path);
+	else if (!ck->key)
+		r = vu_fail(-EINVAL, "%s: no private key in the file (a PEM "
+			    "with the certificate and its private key is "
+			    "expected)", path);
+	else if (EVP_PKEY_get_base_id(ck->key) != EVP_PKEY_RSA)
+		r = vu_fail(-EINVAL, "%s: the private key is not an RSA key",
+			    path);
+	else if (X509_check_private_key(ck->cert, ck->key) != 1)
+		r = vu_fail(-EINVAL, "%s: the private key does not belong to "
+			    "the certificate", path);
+	ERR_clear_error();
+	if (r < 0) {
+		vu_cert_key_free(ck);
+		return r;
+	}
+	*out = ck;
+	return 0;
+}
+
+int vu_cert_key_thumbprint(const struct vu_cert_key *ck, int sha256,
+			   uint8_t out[32], size_t *len)
+{
+	unsigned int n = 0;
+
+	if (X509_digest(ck->cert, sha256 ? EVP_sha256() : EVP_sha1(), out,
+			&n) != 1)
+		return ossl_fail("certificate thumbprint");
+	*len = n;
+	return 0;
+}
+
+int vu_cert_key_sign(const struct vu_cert_key *ck, enum vu_sig_alg alg,
+		     const void *msg, size_t len, uint8_t **sig,
+		     size_t *siglen)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
+	size_t n = 0;
+	uint8_t *s = NULL;
+	int r = -EIO;
+
+	*sig = NULL;
+	*siglen = 0;
+	if (!md)
+		return vu_fail(-ENOMEM, "out of memory");
+	if (EVP_DigestSignInit(md, &pctx, EVP_sha256(), NULL, ck->key) != 1) {
+		r = ossl_fail("signature init");
+		goto out;
+	}
+	if (alg == VU_SIG_PS256 &&
+	    (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+	     EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32) != 1 ||
+	     EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) != 1)) {
+		r = ossl_fail("RSA-PSS parameters");
+		goto out;
+	}
+	if (EVP_DigestSign(md, NULL, &n, msg, len) != 1) {
+		r = ossl_fail("signature size");
+		goto out;
+	}
+	s = malloc(n);
+	if (!s) {
+		r = vu_fail(-ENOMEM, "out of memory");
+		goto out;
+	}
+	if (EVP_DigestSign(md, s, &n, msg, len) != 1) {
+		r = ossl_fail("signature");
+		free(s);
+		goto out;
+	}
+	*sig = s;
+	*siglen = n;
+	r = 0;
+out:
+	EVP_MD_CTX_free(md);
+	return r;
+}
+
+void vu_cert_key_free(struct vu_cert_key *ck)
+{
+	if (!ck)
+		return;
+	X509_free(ck->cert);
+	EVP_PKEY_free(ck->key);
+	free(ck);
+}
+
+/* The OAEP digest and padding Key Vault's algorithm name stands for. */
+static int unwrap_params(const char *alg, int *padding, const EVP_MD **md)
+{
+	*md = NULL;
+	if (!strcmp(alg, "RSA-OAEP")) {
+		*padding = RSA_PKCS1_OAEP_PADDING;
+		*md = EVP_sha1();
+	} else if (!strcmp(alg, "RSA-OAEP-256")) {
+		*padding = RSA_PKCS1_OAEP_PADDING;
+		*md = EVP_sha256();
+	} else if (!strcmp(alg, "RSA1_5")) {
+		*padding = RSA_PKCS1_PADDING;
+	} else {
+		return vu_fail(-EINVAL, "key-encryption algorithm '%s' is not "
+			       "one of RSA-OAEP, RSA-OAEP-256, RSA1_5", alg);
+	}
+	return 0;
+}
+
+int vu_rsa_unwrap_pem(const char *pem_path, const char *alg,
+		      const uint8_t *in, size_t inlen, uint8_t **out,
+		      size_t *outlen)
+{
+	EVP_PKEY *key = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	const EVP_MD *md;
+	uint8_t *buf = NULL;
+	size_t n = 0, cap = 0;
+	int padding = RSA_PKCS1_OAEP_PADDING, r;
+	BIO *bio;
+
+	*out = NULL;
+	*outlen = 0;
+	r = unwrap_params(alg, &padding, &md);
+	if (r < 0)
+		return r;
+	bio = BIO_new_file(pem_path, "r");
+	if (!bio) {
+		ERR_clear_error();
+		return vu_fail(-ENOENT, "%s: cannot open the key file",
+			       pem_path);
+	}
+	key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
+		ERR_clear_error();
+		EVP_PKEY_free(key);
+		return vu_fail(-EINVAL, "%s: no RSA private key in the file "
+			       "(PEM expected)", pem_path);
+	}
+	ctx = EVP_PKEY_CTX_new(key, NULL);
+	if (!ctx || EVP_PKEY_decrypt_init(ctx) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, padding) != 1 ||
+	    (md && (EVP_PKEY_CTX_set_rsa_oaep_md(ctx, md) != 1 ||
+		    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, md) != 1)) ||
+	    EVP_PKEY_decrypt(ctx, NULL, &cap, in, inlen) != 1) {
+		r = ossl_fail("RSA decryption setup");
+		goto out;
+	}
+	buf = vu_secret_alloc(cap + 1);
+	if (!buf) {
+		r = vu_fail(-ENOMEM, "out of memory");
+		goto out;
+	}
+	n = cap;
+	if (EVP_PKEY_decrypt(ctx, buf, &n, in, inlen) != 1) {
+		ERR_clear_error();
+		r = vu_fail(-EPERM, "%s: %s decryption failed (not the "
+			    "key-encryption key this secret was wrapped with?)",
+			    pem_path, alg);
+		goto out;
+	}
+	/* the caller frees outlen + 1 bytes: move into a buffer that size */
+	if (n != cap) {
+		uint8_t *exact = vu_secret_alloc(n + 1);
+		if (!exact) {
+			r = vu_fail(-ENOMEM, "out of memory");
+			goto out;
+		}
+		memcpy(exact, buf, n);
+		vu_secret_free(buf, cap + 1);
+		buf = exact;
+		cap = n;
+	}
+	*out = buf; /* transferred */
+	*outlen = n;
+	buf = NULL;
+	r = 0;
+out:
+	vu_secret_free(buf, cap + 1);
+	EVP_PKEY_CTX_free(ctx);
+	EVP_PKEY_free(key);
+	return r;
 }

@@ -1,0 +1,301 @@
+/* See http.h.  libcurl never wipes what it is given, so the bearer header
+ * is built per request in secret memory and wiped after it, and bodies are
+ * received into secret memory. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "akv/http.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "crypto/crypto.h"
+
+#define MAX_TRIES 5
+#define SYSTEM_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static void curl_init(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void akv_url_for_message(const char *url, char *out, size_t size)
+{
+	size_t n = strcspn(url, "?#");
+
+	snprintf(out, size, "%.*s", (int)(n < 400 ? n : 400), url);
+}
+
+static void host_of(const char *url, char *out, size_t size)
+{
+	const char *p = strstr(url, "://");
+	size_t n;
+
+	p = p ? p + 3 : url;
+	n = strcspn(p, "/?#");
+	snprintf(out, size, "%.*s", (int)(n < 200 ? n : 200), p);
+}
+
+void akv_response_free(struct akv_response *r)
+{
+	vu_secret_free(r->body, r->cap);
+	memset(r, 0, sizeof(*r));
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct akv_response *r = arg;
+	size_t add = size * n;
+
+	if (r->len + add + 1 > r->cap) {
+		size_t cap = (r->len + add + 1) * 2;
+		char *b;
+		if (cap > (16u << 20))
+			return 0; /* no answer of ours is this large */
+		b = vu_secret_alloc(cap);
+		if (!b)
+			return 0;
+		if (r->body)
+			memcpy(b, r->body, r->len);
+		vu_secret_free(r->body, r->cap);
+		r->body = b;
+		r->cap = cap;
+	}
+	memcpy(r->body + r->len, data, add);
+	r->len += add;
+	r->body[r->len] = '\0';
+	return add;
+}
+
+/* Keep the value of the headers we act on. */
+static size_t on_header(char *data, size_t size, size_t n, void *arg)
+{
+	struct akv_response *r = arg;
+	size_t len = size * n;
+	static const struct {
+		const char *name;
+		size_t off, size;
+	} keep[] = {
+		{ "www-authenticate:", offsetof(struct akv_response,
+						www_authenticate),
+		  sizeof(((struct akv_response *)0)->www_authenticate) },
+		{ "retry-after:", offsetof(struct akv_response, retry_after),
+		  sizeof(((struct akv_response *)0)->retry_after) },
+	};
+
+	for (size_t k = 0; k < sizeof(keep) / sizeof(keep[0]); k++) {
+		size_t nl = strlen(keep[k].name);
+		if (len > nl && !strncasecmp(data, keep[k].name, nl)) {
+			const char *v = data + nl;
+			size_t vl = len - nl;
+			while (vl && (*v == ' ' || *v == '\t'))
+				v++, vl--;
+			while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n'))
+				vl--;
+			snprintf((char *)r + keep[k].off, keep[k].size, "%.*s",
+				 (int)vl, v);
+		}
+	}
+	return len;
+}
+
+/* The system's CA bundle followed by the --ca-file, as one blob: CAINFO
+ * alone would replace the system's trust instead of adding to it. */
+static int ca_blob(const char *extra, char **out, size_t *len)
+{
+	const char *files[] = { SYSTEM_BUNDLE, extra };
+	char *buf = NULL;
+	size_t n = 0;
+
+	for (int i = 0; i < 2; i++) {
+		FILE *fp = fopen(files[i], "re");
+		char chunk[65536];
+		size_t got;
+
+		if (!fp) {
+			if (i == 1) {
+				free(buf);
+				return vu_fail(-ENOENT, "%s: cannot open the CA "
+					       "file: %s", extra, strerror(errno));
+			}
+			continue;
+		}
+		while ((got = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
+			char *b = realloc(buf, n + got + 2);
+			if (!b) {
+				fclose(fp);
+				free(buf);
+				return vu_fail(-ENOMEM, "out of memory");
+			}
+			buf = b;
+			memcpy(buf + n, chunk, got);
+			n += got;
+		}
+		fclose(fp);
+		if (buf)
+			buf[n++] = '\n';
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+static int curl_error(CURLcode c, const char *url, const char *detail)
+{
+	char host[256], where[512];
+
+	host_of(url, host, sizeof(host));
+	akv_url_for_message(url, where, sizeof(where));
+	switch (c) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return vu_fail(-EHOSTUNREACH, "cannot resolve host %s (DNS): "
+			       "check the name and the network", host);
+	case CURLE_COULDNT_CONNECT:
+		return vu_fail(-EHOSTUNREACH, "cannot connect to %s: %s", host,
+			       detail);
+	case CURLE_OPERATION_TIMEDOUT:
+		return vu_fail(-ETIMEDOUT, "no answer from %s in time (%s)",
+			       host, detail);
+	case CURLE_PEER_FAILED_VERIFICATION:
+		return vu_fail(-EACCES, "TLS: the certificate of %s is not "
+			       "trusted (%s); add its CA with --ca-file", host,
+			       detail);
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+		return vu_fail(-EACCES, "TLS with %s failed: %s", host, detail);
+	default:
+		return vu_fail(-EIO, "%s: %s", where, detail);
+	}
+}
+
+/* Seconds to wait before try number `tried` + 1: Retry-After (seconds or
+ * an HTTP date) or 1, 2, 4, 8 s; at most VHDUNLOCK_RETRY_MAX_WAIT (30). */
+static unsigned wait_for(const struct akv_response *r, int tried)
+{
+	const char *env = getenv("VHDUNLOCK_RETRY_MAX_WAIT");
+	unsigned cap = env ? (unsigned)atoi(env) : 30, w = 1u << (tried - 1);
+
+	if (r->retry_after[0]) {
+		char *end;
+		long s = strtol(r->retry_after, &end, 10);
+		struct tm tm = { 0 };
+		if (end != r->retry_after && !*end && s >= 0)
+			w = (unsigned)(s > 3600 ? 3600 : s);
+		else if (strptime(r->retry_after, "%a, %d %b %Y %H:%M:%S",
+				  &tm)) {
+			time_t at = timegm(&tm), now = time(NULL);
+			w = at > now ? (unsigned)(at - now) : 0;
+		}
+	}
+	return w < cap ? w : cap;
+}
+
+static int retryable(const struct akv_http_opts *o, long status)
+{
+	return status == 429 || status >= 500 ||
+	       (o->retry_also && status == o->retry_also) ||
+	       (o->retry_also2 && status == o->retry_also2);
+}
+
+static int once(const struct akv_http_opts *o, const char *method,
+		const char *url, const char *bearer,
+		const char *const *headers, const char *body,
+		const char *ca, size_t calen, struct akv_response *resp)
+{
+	char err[CURL_ERROR_SIZE] = "", *auth = NULL;
+	size_t authlen = 0;
+	struct curl_slist *list = NULL;
+	const char *env = getenv("VHDUNLOCK_HTTP_TIMEOUT");
+	long timeout = env ? atol(env) : 60;
+	CURLcode c;
+	CURL *h;
+	int r = 0;
+
+	h = curl_easy_init();
+	if (!h)
+		return vu_fail(-ENOMEM, "out of memory");
+	if (bearer) {
+		authlen = strlen(bearer) + 32;
+		auth = vu_secret_alloc(authlen);
+		if (!auth) {
+			curl_easy_cleanup(h);
+			return vu_fail(-ENOMEM, "out of memory");
+		}
+		snprintf(auth, authlen, "Authorization: Bearer %s", bearer);
+		list = curl_slist_append(list, auth);
+	}
+	for (size_t i = 0; headers && headers[i]; i++)
+		list = curl_slist_append(list, headers[i]);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR,
+			 o->allow_http ? "http,https" : "https");
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (ca) {
+		struct curl_blob blob = { (void *)ca, calen, CURL_BLOB_NOCOPY };
+		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+	}
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, timeout < 10 ? timeout : 10L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "vhdunlock/" PACKAGE_VERSION);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, resp);
+	if (!strcmp(method, "POST"))
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
+	c = curl_easy_perform(h);
+	if (c != CURLE_OK)
+		r = curl_error(c, url, err[0] ? err : curl_easy_strerror(c));
+	else
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+	/* the list holds a copy of the bearer header: wipe it too */
+	for (struct curl_slist *l = list; l; l = l->next)
+		vu_cleanse(l->data, strlen(l->data));
+	curl_slist_free_all(list);
+	vu_secret_free(auth, authlen);
+	curl_easy_cleanup(h);
+	return r;
+}
+
+int akv_http(const struct akv_http_opts *o, const char *method,
+	     const char *url, const char *bearer, const char *const *headers,
+	     const char *body, struct akv_response *resp)
+{
+	char *ca = NULL, where[512];
+	size_t calen = 0;
+	int r = 0;
+
+	pthread_once(&curl_once, curl_init);
+	memset(resp, 0, sizeof(*resp));
+	if (strncmp(url, "https://", 8) &&
+	    !(o->allow_http && !strncmp(url, "http://", 7))) {
+		akv_url_for_message(url, where, sizeof(where));
+		return vu_fail(-EINVAL, "%s: only https:// URLs are used", where);
+	}
+	if (o->ca_file && (r = ca_blob(o->ca_file, &ca, &calen)) < 0)
+		return r;
+	for (int tried = 1;; tried++) {
+		r = once(o, method, url, bearer, headers, body, ca, calen, resp);
+		if (r < 0 || !retryable(o, resp->status) || tried == MAX_TRIES)
+			break;
+		akv_url_for_message(url, where, sizeof(where));
+		vu_log(VU_LOG_INFO, "%s: HTTP %ld, trying again in %u s", where,
+		       resp->status, wait_for(resp, tried));
+		sleep(wait_for(resp, tried));
+		akv_response_free(resp);
+	}
+	free(ca);
+	return r;
+}
