@@ -89,6 +89,10 @@ cat > conf.json <<JSON
      "tags": {"DiskEncryptionKeyFileName": "LinuxPassPhraseFileName_0_0", "MachineName": "linuxvm"}},
     {"name": "a1b2c3d4-0006-4000-8000-000000000006", "version": "$V1", "value": "$(b64 ade.key)", "created": 1700000300,
      "tags": {"DiskEncryptionKeyFileName": "LinuxPassPhraseFileName_0_1", "MachineName": "linuxvm"}},
+    {"name": "a1b2c3d4-0000-4000-8000-000000000000", "version": "$V1", "value": "$(b64 "$bek4")", "contentType": "BEK", "created": 1600000000,
+     "tags": {"DiskEncryptionKeyFileName": "$U.BEK", "MachineName": "winvm"}},
+    {"name": "flaky", "version": "$V1", "value": "$(b64 "$bek1")", "contentType": "BEK", "tags": {}},
+    {"name": "broken", "version": "$V1", "value": "$(b64 "$bek1")", "contentType": "BEK", "tags": {}},
     {"name": "deleted-one", "version": "$V1", "value": "$(b64 "$bek1")", "deleted": true, "tags": {}},
     {"name": "disabled-one", "version": "$V1", "value": "$(b64 "$bek1")", "enabled": false, "tags": {}}
   ],
@@ -97,7 +101,10 @@ cat > conf.json <<JSON
     {"name": "kek", "version": "$V2", "private_pem": "$work/kek2.pem"},
     {"name": "kek2", "version": "$V1", "private_pem": "$work/kek2.pem", "enabled": false}
   ],
-  "faults": [ {"method": "GET", "path": "^/secrets$", "status": 429, "retry_after": "1", "count": 1} ] }
+  "faults": [ {"method": "GET", "path": "^/secrets$", "status": 429, "retry_after": "1", "count": 1},
+              {"method": "GET", "path": "^/metadata/identity", "status": 404, "count": 1},
+              {"method": "GET", "path": "^/secrets/flaky", "status": 503, "count": 2},
+              {"method": "GET", "path": "^/secrets/broken", "status": 500, "count": 99} ] }
 JSON
 python3 "$kv/fake_azure.py" --config conf.json --state "$work" 2>server.err &
 srv=$!
@@ -147,6 +154,11 @@ for alg in PS256 RS256; do
 	 unlocked "certificate ($alg): win1 unlocks" win1.vhd p1 plain.ntfs --key-vault "$VAULT")
 	logged ".assertion_alg == \"$alg\" and .status == 200" && ok "certificate: a $alg assertion was verified" ||
 		fail "certificate: no verified $alg assertion in requests.log"
+	# two secrets carry win1's tag: the newer opens it, the older (another
+	# BEK) is never fetched
+	logged '.path == "/secrets/a1b2c3d4-0001-4000-8000-000000000001"' &&
+		! logged '.path == "/secrets/a1b2c3d4-0000-4000-8000-000000000000"' &&
+		ok "of two secrets with the tag, the newest was used" || fail "newest-first: $(jq -c .path requests.log | tr '\n' ' ')"
 done
 
 # 3. workload identity: the federated token file
@@ -160,6 +172,8 @@ rm -f requests.log
  unlocked "managed identity (system): win1 unlocks" win1.vhd p1 plain.ntfs --key-vault "$VAULT" --auth managed-identity
  logged '.path == "/metadata/identity/oauth2/token" and .metadata_header == "true" and .principal == "mi-system"' &&
 	ok "managed identity: asked with Metadata: true" || fail "managed identity: no IMDS request"
+ logged '.path == "/metadata/identity/oauth2/token" and .status == 404' &&
+	ok "managed identity: a 404 of the metadata service was retried" || fail "no IMDS 404 in requests.log"
  logged '.path == "/secrets" and .has_auth == false and .status == 401' &&
 	ok "the first call without a token got the 401 challenge" || fail "no challenge in requests.log"
  AZURE_CLIENT_ID=44444444-4444-4444-4444-444444444444 \
@@ -205,8 +219,13 @@ if vu 0 "keys --save" keys win1.vhd --ca-file ca.pem --key-vault "$VAULT" --save
 		ok "keys: the origin is the secret's id" || fail "keys --json: $(cat out)"
 fi
 
-# 10. --secret-url, with a version
+# 10. --secret-url, with a version; 503 twice, then the secret
 unlocked "--secret-url: win1 unlocks" win1.vhd p1 plain.ntfs --secret-url "$VAULT/secrets/a1b2c3d4-0001-4000-8000-000000000001/$V1"
+rm -f requests.log
+unlocked "503 twice, then the secret: win1 unlocks" win1.vhd p1 plain.ntfs --secret-url "$VAULT/secrets/flaky"
+[ "$(jq -c 'select(.path == "/secrets/flaky" and .status == 503)' requests.log | wc -l)" = 2 ] &&
+	ok "two 503 answers were retried" || fail "503s not retried: $(cat requests.log)"
+
 
 # ---- failures
 (export AZURE_CLIENT_SECRET=wrong
@@ -224,6 +243,12 @@ unlocked "--secret-url: win1 unlocks" win1.vhd p1 plain.ntfs --secret-url "$VAUL
 vu 1 "deleted secret" export win1.vhd p1 out.img --ca-file ca.pem --secret-url "$VAULT/secrets/deleted-one" &&
 	grep -q "az keyvault secret recover --vault-name localhost --name deleted-one" err &&
 	ok "soft-deleted secret: $(cat err)" || fail "soft-deleted secret: $(cat err)"
+vu 1 "a secret that is not there" export win1.vhd p1 out.img --ca-file ca.pem --secret-url "$VAULT/secrets/no-such-secret" &&
+	grep -q "secret no-such-secret not found" err && ok "missing secret named: $(cat err)" ||
+		fail "missing secret: exit $v_st: $(cat err)"
+vu 1 "500 every time" export win1.vhd p1 out.img --ca-file ca.pem --secret-url "$VAULT/secrets/broken" &&
+	grep -q "HTTP 500" err && [ "$(jq -c 'select(.path == "/secrets/broken")' requests.log | wc -l)" = 5 ] &&
+	ok "500 five times: given up: $(cat err)" || fail "persistent 500: exit $v_st: $(cat err)"
 vu 1 "disabled secret" export win1.vhd p1 out.img --ca-file ca.pem --secret-url "$VAULT/secrets/disabled-one" &&
 	grep -q "disabled" err && ok "disabled secret: $(cat err)" ||
 		fail "deleted secret: exit $v_st: $(cat err)"
