@@ -25,7 +25,7 @@ unset AZURE_TENANT_ID AZURE_CLIENT_ID AZURE_CLIENT_SECRET AZURE_CLIENT_CERTIFICA
 mkdir -p src nmnt && echo "payroll 2026" > src/payroll.txt
 truncate -s 16M plain.ntfs && mkntfs -F -Q -q plain.ntfs >/dev/null 2>&1 &&
 	ntfs-3g plain.ntfs nmnt && cp src/payroll.txt nmnt/ && umount nmnt || fail "NTFS"
-for k in 1 2 3 4; do # (gpt_vhd uses n)
+for k in 1 2 3 4 5; do # (gpt_vhd uses n)
 	mkdir "bek$k"
 	"$mk" --method xts-128 --bek-dir "bek$k" --recovery-password-file "rp$k.txt" \
 		plain.ntfs "bl$k.img" >/dev/null || fail "mkbitlk $k"
@@ -41,6 +41,15 @@ cryptsetup reencrypt --encrypt --type luks2 --reduce-device-size 16M --batch-mod
 	--key-file ade.key --pbkdf pbkdf2 --pbkdf-force-iterations 1000 data.enc >mk.log 2>&1 ||
 	fail "cryptsetup: $(cat mk.log)"
 gpt_vhd data.vhd 1:8300:40:data.enc
+# an Ubuntu-like OS disk: root LUKS2 with its header only in the plain
+# boot partition's luks/osluksheader (ADE's layout, see ade.sh)
+mkdir -p rsrc/etc tb/luks && echo ubuntu-vm > rsrc/etc/hostname
+mkfs.ext4 -q -F -d rsrc root.fs 24M && cp root.fs root.enc
+cryptsetup reencrypt --encrypt --type luks2 --header os.hdr --batch-mode --key-file ade.key \
+	--pbkdf pbkdf2 --pbkdf-force-iterations 1000 root.enc >mk.log 2>&1 || fail "cryptsetup root: $(cat mk.log)"
+truncate -s 32M os.hdr && cp os.hdr tb/luks/osluksheader
+mkfs.ext2 -q -F -d tb boot.fs 40M || fail "mkfs.ext2 boot"
+gpt_vhd ubuntu.vhd 1:8300:24:root.enc 2:8300:40:boot.fs
 sha256sum ./*.vhd > images.sha256
 
 # ---- CA, certificates, KEKs; the secrets as ADE stores them
@@ -61,6 +70,7 @@ printf 'file-%s' "$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')" > file
 SECRET="s3cr3t-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 U=$(printf '%s' "$guid1" | tr a-f A-F) W=$(printf '%s' "$guid2" | tr a-f A-F)
 X=$(printf '%s' "$guid3" | tr a-f A-F) Y=$(printf '%s' "$guid4" | tr a-f A-F)
+Z=$(printf '%s' "$guid5" | tr a-f A-F)
 all='["secrets/get","secrets/list","keys/unwrapKey"]'
 cat > conf.json <<JSON
 { "tenant": "$TENANT", "vault_name": "kv-test", "page_size": 2,
@@ -85,6 +95,9 @@ cat > conf.json <<JSON
     {"name": "a1b2c3d4-0003-4000-8000-000000000003", "version": "$V1", "value": "$(wrap "$bek3" kek2-pub.pem sha1)", "contentType": "Wrapped BEK", "created": 1700000200,
      "tags": {"DiskEncryptionKeyFileName": "$X.BEK", "DiskEncryptionKeyEncryptionAlgorithm": "RSA-OAEP",
               "DiskEncryptionKeyEncryptionKeyURL": "{vault}/keys/kek2/$V1"}},
+    {"name": "a1b2c3d4-0007-4000-8000-000000000007", "version": "$V1", "value": "$(wrap "$bek5" kek-pub.pem sha1)", "contentType": "Wrapped BEK", "created": 1700000400,
+     "tags": {"DiskEncryptionKeyFileName": "$Z.BEK", "DiskEncryptionKeyEncryptionAlgorithm": "RSA-OAEP",
+              "DiskEncryptionKeyEncryptionKeyURL": "{vault}/keys/kek3/$V1"}},
     {"name": "a1b2c3d4-0005-4000-8000-000000000005", "version": "$V1", "value": "$(b64 old.key)", "created": 1600000000,
      "tags": {"DiskEncryptionKeyFileName": "LinuxPassPhraseFileName_0_0", "MachineName": "linuxvm"}},
     {"name": "a1b2c3d4-0006-4000-8000-000000000006", "version": "$V1", "value": "$(b64 ade.key)", "created": 1700000300,
@@ -99,7 +112,8 @@ cat > conf.json <<JSON
   "keys": [
     {"name": "kek", "version": "$V1", "private_pem": "$work/kek.pem"},
     {"name": "kek", "version": "$V2", "private_pem": "$work/kek2.pem"},
-    {"name": "kek2", "version": "$V1", "private_pem": "$work/kek2.pem", "enabled": false}
+    {"name": "kek2", "version": "$V1", "private_pem": "$work/kek2.pem", "enabled": false},
+    {"name": "kek3", "version": "$V1", "private_pem": "$work/kek.pem", "exp": 1600000000}
   ],
   "faults": [ {"method": "GET", "path": "^/secrets$", "status": 429, "retry_after": "1", "count": 1},
               {"method": "GET", "path": "^/metadata/identity", "status": 404, "count": 1},
@@ -206,6 +220,7 @@ grep -q "decryption failed" err && ok "--kek-pem with the wrong key: $(head -n 1
 # 8. LUKS: the LinuxPassPhraseFileName* secrets, newest first
 unlocked "LUKS2 data disk unlocks from LinuxPassPhraseFileName_0_1" data.vhd p1 data.fs --key-vault "$VAULT"
 unlocked "--machine linuxvm" data.vhd p1 data.fs --key-vault "$VAULT" --machine linuxvm
+unlocked "Ubuntu-like OS disk: the root (header on /boot) unlocks from Key Vault" ubuntu.vhd p1 root.fs --key-vault "$VAULT"
 vu 3 "--machine othervm" export data.vhd p1 out.img --ca-file ca.pem --key-vault "$VAULT" --machine othervm &&
 	grep -q "LinuxPassPhraseFileName\*.*MachineName=othervm" err && ok "--machine othervm: no secret, the tags named" ||
 		fail "--machine othervm: exit $v_st: $(cat err)"
@@ -255,6 +270,9 @@ vu 1 "disabled secret" export win1.vhd p1 out.img --ca-file ca.pem --secret-url 
 vu 1 "disabled KEK version" export win3.vhd p1 out.img --ca-file ca.pem --key-vault "$VAULT" &&
 	grep -q "disabled" err && grep -q "kek2" err && ok "disabled key version: $(cat err)" ||
 		fail "disabled KEK version: exit $v_st: $(cat err)"
+vu 1 "expired KEK version" export win5.vhd p1 out.img --ca-file ca.pem --key-vault "$VAULT" &&
+	grep -q "expired" err && grep -q "kek3" err && ok "expired key version: $(cat err)" ||
+		fail "expired KEK version: exit $v_st: $(cat err)"
 vu 3 "no matching secret" export win4.vhd p1 out.img --ca-file ca.pem --key-vault "$VAULT" &&
 	grep -q "no secret tagged DiskEncryptionKeyFileName=$guid4.BEK" err && ok "no matching secret: exit 3, the tag named" ||
 		fail "no matching secret: exit $v_st: $(cat err)"
