@@ -22,9 +22,8 @@ void akv_client_init(struct akv_client *c, const struct akv_http_opts *http,
 	c->auth = auth;
 }
 
-/* https://HOST[:443]/PATH -> pieces; 0 or -EINVAL. */
-static int split_url(const char *url, char *host, size_t hsize, char *path,
-		     size_t psize)
+int akv_split_url(const char *url, char *host, size_t hsize, char *path,
+		  size_t psize)
 {
 	const char *h, *p;
 	size_t hl;
@@ -44,9 +43,7 @@ static int split_url(const char *url, char *host, size_t hsize, char *path,
 	return 0;
 }
 
-/* Key Vault's resource from the vault's DNS suffix (public and sovereign
- * clouds); the challenge's resource wins when it names one. */
-static void default_resource(const char *host, char *out, size_t size)
+void akv_default_resource(const char *host, char *out, size_t size)
 {
 	static const char *const suffixes[] = {
 		"vault.azure.net", "vault.azure.cn",
@@ -126,7 +123,7 @@ static int refusal(struct akv_client *c, const struct akv_response *r,
 	char host[256], path[768], code[64], msg[512], where[512];
 
 	akv_url_for_message(url, where, sizeof(where));
-	if (split_url(url, host, sizeof(host), path, sizeof(path)) < 0)
+	if (akv_split_url(url, host, sizeof(host), path, sizeof(path)) < 0)
 		snprintf(host, sizeof(host), "?");
 	kv_body_error(r, code, sizeof(code), msg, sizeof(msg));
 	switch (r->status) {
@@ -172,11 +169,11 @@ static int call(struct akv_client *c, const char *method, const char *url,
 		 strchr(url, '?') ? "&" : "?");
 	if (strstr(url, "api-version="))
 		snprintf(full, sizeof(full), "%s", url);
-	if (split_url(full, host, sizeof(host), path, sizeof(path)) < 0)
+	if (akv_split_url(full, host, sizeof(host), path, sizeof(path)) < 0)
 		return vu_fail(-EINVAL, "key vault: %.200s is not an https:// "
 			       "URL", url);
 	if (!c->resource[0])
-		default_resource(host, c->resource, sizeof(c->resource));
+		akv_default_resource(host, c->resource, sizeof(c->resource));
 	if (c->tenant[0] || getenv("AZURE_TENANT_ID")) {
 		r = akv_auth_token(c->auth, c->tenant[0] ? c->tenant : NULL,
 				   c->resource, &token);
@@ -195,7 +192,7 @@ static int call(struct akv_client *c, const char *method, const char *url,
 	if (r < 0)
 		return r;
 	if (!c->resource[0])
-		default_resource(host, c->resource, sizeof(c->resource));
+		akv_default_resource(host, c->resource, sizeof(c->resource));
 	r = akv_auth_token(c->auth, c->tenant, c->resource, &token);
 	if (r < 0)
 		return r;
@@ -228,7 +225,7 @@ int akv_list_secrets(struct akv_client *c, const char *vault_url,
 
 	*out = NULL;
 	*n = 0;
-	if (split_url(vault_url, host, sizeof(host), path, sizeof(path)) < 0)
+	if (akv_split_url(vault_url, host, sizeof(host), path, sizeof(path)) < 0)
 		return vu_fail(-EINVAL, "--key-vault %.200s: an https:// URL "
 			       "is expected", vault_url);
 	snprintf(url, sizeof(url), "https://%s/secrets", host);
@@ -248,7 +245,7 @@ int akv_list_secrets(struct akv_client *c, const char *vault_url,
 		if (e < 0 || !next)
 			break;
 		/* follow nextLink only within the same vault */
-		if (split_url(next, nhost, sizeof(nhost), path,
+		if (akv_split_url(next, nhost, sizeof(nhost), path,
 			      sizeof(path)) < 0 || strcmp(nhost, host) ||
 		    ++pages > 10000) {
 			e = vu_fail(-EPROTO, "key vault %s: a nextLink outside "
@@ -280,7 +277,7 @@ int akv_unwrap(struct akv_client *c, const char *kek_url, const char *alg,
 
 	*out = NULL;
 	*outlen = 0;
-	if (split_url(kek_url, host, sizeof(host), path, sizeof(path)) < 0 ||
+	if (akv_split_url(kek_url, host, sizeof(host), path, sizeof(path)) < 0 ||
 	    sscanf(path, "/keys/%255[^/]/%127[^/]", name, version) != 2)
 		return vu_fail(-EINVAL, "key-encryption key URL %.300s names no "
 			       "key version (https://VAULT/keys/NAME/VERSION "

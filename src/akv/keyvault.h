@@ -49,6 +49,15 @@ int akv_list_secrets(struct akv_client *c, const char *vault_url,
 int akv_unwrap(struct akv_client *c, const char *kek_url, const char *alg,
 	       const uint8_t *in, size_t inlen, uint8_t **out,
 	       size_t *outlen);
+/* https://HOST[:443]/PATH -> HOST (the default port dropped: ADE's KEK
+ * URLs may carry it) and PATH without query; 0 or -EINVAL. */
+int akv_split_url(const char *url, char *host, size_t hsize, char *path,
+		  size_t psize);
+/* Key Vault's resource from the vault's DNS suffix (public and sovereign
+ * clouds: vault.azure.net, vault.azure.cn, vault.usgovcloudapi.net,
+ * vault.microsoftazure.de); the challenge's resource wins when it names
+ * one. */
+void akv_default_resource(const char *host, char *out, size_t size);
 const char *akv_secret_tag(const struct akv_secret *s, const char *name);
 void akv_secret_clear(struct akv_secret *s);
 void akv_secrets_free(struct akv_secret *list, size_t n);

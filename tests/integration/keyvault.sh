@@ -104,6 +104,9 @@ cat > conf.json <<JSON
      "tags": {"DiskEncryptionKeyFileName": "LinuxPassPhraseFileName_0_1", "MachineName": "linuxvm"}},
     {"name": "a1b2c3d4-0000-4000-8000-000000000000", "version": "$V1", "value": "$(b64 "$bek4")", "contentType": "BEK", "created": 1600000000,
      "tags": {"DiskEncryptionKeyFileName": "$U.BEK", "MachineName": "winvm"}},
+    {"name": "rsa15", "version": "$V1", "value": "$(openssl pkeyutl -encrypt -pubin -inkey kek-pub.pem -pkeyopt rsa_padding_mode:pkcs1 -in "$bek1" | base64 -w0)", "contentType": "Wrapped BEK",
+     "tags": {"DiskEncryptionKeyEncryptionAlgorithm": "RSA1_5", "DiskEncryptionKeyEncryptionKeyURL": "{vault}/keys/kek/$V1"}},
+    {"name": "slow", "version": "$V1", "value": "$(b64 "$bek1")", "contentType": "BEK", "tags": {}},
     {"name": "flaky", "version": "$V1", "value": "$(b64 "$bek1")", "contentType": "BEK", "tags": {}},
     {"name": "broken", "version": "$V1", "value": "$(b64 "$bek1")", "contentType": "BEK", "tags": {}},
     {"name": "deleted-one", "version": "$V1", "value": "$(b64 "$bek1")", "deleted": true, "tags": {}},
@@ -118,7 +121,8 @@ cat > conf.json <<JSON
   "faults": [ {"method": "GET", "path": "^/secrets$", "status": 429, "retry_after": "1", "count": 1},
               {"method": "GET", "path": "^/metadata/identity", "status": 404, "count": 1},
               {"method": "GET", "path": "^/secrets/flaky", "status": 503, "count": 2},
-              {"method": "GET", "path": "^/secrets/broken", "status": 500, "count": 99} ] }
+              {"method": "GET", "path": "^/secrets/broken", "status": 500, "count": 99},
+              {"method": "GET", "path": "^/secrets/slow", "sleep": 6, "count": 1} ] }
 JSON
 python3 "$kv/fake_azure.py" --config conf.json --state "$work" 2>server.err &
 srv=$!
@@ -234,6 +238,10 @@ if vu 0 "keys --save" keys win1.vhd --ca-file ca.pem --key-vault "$VAULT" --save
 		ok "keys: the origin is the secret's id" || fail "keys --json: $(cat out)"
 fi
 
+# RSA1_5 (and a standard-base64 wrapped value), by Key Vault and locally
+unlocked "RSA1_5-wrapped BEK by unwrapkey" win1.vhd p1 plain.ntfs --secret-url "$VAULT/secrets/rsa15"
+unlocked "RSA1_5-wrapped BEK by --kek-pem" win1.vhd p1 plain.ntfs --secret-url "$VAULT/secrets/rsa15" --kek-pem kek.pem
+
 # 10. --secret-url, with a version; 503 twice, then the secret
 unlocked "--secret-url: win1 unlocks" win1.vhd p1 plain.ntfs --secret-url "$VAULT/secrets/a1b2c3d4-0001-4000-8000-000000000001/$V1"
 rm -f requests.log
@@ -276,6 +284,9 @@ vu 1 "expired KEK version" export win5.vhd p1 out.img --ca-file ca.pem --key-vau
 vu 3 "no matching secret" export win4.vhd p1 out.img --ca-file ca.pem --key-vault "$VAULT" &&
 	grep -q "no secret tagged DiskEncryptionKeyFileName=$guid4.BEK" err && ok "no matching secret: exit 3, the tag named" ||
 		fail "no matching secret: exit $v_st: $(cat err)"
+VHDUNLOCK_HTTP_TIMEOUT=2 vu 1 "time-out" export win1.vhd p1 out.img --ca-file ca.pem --secret-url "$VAULT/secrets/slow" &&
+	grep -q "no answer from localhost:$port in time" err && ok "time-out: $(cat err)" ||
+		fail "time-out: exit $v_st: $(cat err)"
 vu 1 "TLS without the CA" export win1.vhd p1 out.img --key-vault "$VAULT" &&
 	grep -q "not trusted.*--ca-file" err && ok "TLS without --ca-file: $(cat err)" ||
 		fail "TLS without the CA: exit $v_st: $(cat err)"

@@ -16,7 +16,8 @@ Key Vault calls need api-version=7.4 and a bearer token; without one they
 get 401 with the Bearer challenge naming the tenant.  Permissions per
 principal (secrets/get, secrets/list, keys/unwrapKey) give 403s; faults
 (status S for the first N requests matching a method and path) give 429
-with Retry-After and 5xx.  Every request is logged to STATE/requests.log,
+with Retry-After and 5xx; a fault with "sleep" waits that long first (a
+time-out).  Every request is logged to STATE/requests.log,
 one JSON line, without tokens or secret values.
 
   fake_azure.py --config CONF.json --state DIR
@@ -101,7 +102,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     f["left"] -= 1
                     fault = f
                     break
-        if fault:
+        if fault and fault.get("sleep"):
+            time.sleep(fault["sleep"])  # a service that does not answer
+        if fault and fault.get("status"):
             hdr = {"Retry-After": fault["retry_after"]} \
                 if "retry_after" in fault else None
             self.entry["fault"] = True

@@ -152,6 +152,33 @@ static void tokens(void **state)
 	vu_err_clear();
 }
 
+static void urls_and_clouds(void **state)
+{
+	char host[128], path[256], res[128];
+
+	(void)state;
+	assert_int_equal(akv_split_url("https://kv1.vault.azure.net:443/keys/"
+				       "kek/0123?x=1", host, sizeof(host), path,
+				       sizeof(path)), 0);
+	assert_string_equal(host, "kv1.vault.azure.net");
+	assert_string_equal(path, "/keys/kek/0123");
+	assert_int_equal(akv_split_url("https://localhost:8443/secrets/a", host,
+				       sizeof(host), path, sizeof(path)), 0);
+	assert_string_equal(host, "localhost:8443");
+	assert_int_not_equal(akv_split_url("http://kv.vault.azure.net/x", host,
+					   sizeof(host), path, sizeof(path)), 0);
+	akv_default_resource("kv1.vault.azure.net", res, sizeof(res));
+	assert_string_equal(res, "https://vault.azure.net");
+	akv_default_resource("kv1.vault.azure.cn", res, sizeof(res));
+	assert_string_equal(res, "https://vault.azure.cn");
+	akv_default_resource("kv1.vault.usgovcloudapi.net", res, sizeof(res));
+	assert_string_equal(res, "https://vault.usgovcloudapi.net");
+	akv_default_resource("kv1.vault.microsoftazure.de", res, sizeof(res));
+	assert_string_equal(res, "https://vault.microsoftazure.de");
+	akv_default_resource("evilvault.azure.cn.example", res, sizeof(res));
+	assert_string_equal(res, "https://vault.azure.net");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -159,6 +186,7 @@ int main(void)
 		cmocka_unit_test(challenge),
 		cmocka_unit_test(secrets_and_pages),
 		cmocka_unit_test(tokens),
+		cmocka_unit_test(urls_and_clouds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
