@@ -268,10 +268,7 @@ int ntfs_data_open(struct vu_fs *fs, uint64_t ino, const char *stream,
 	uint32_t mode;
 	int r;
 
-	r = ntfs_check_ino(fs, ino);
-	if (r < 0)
-		return r;
-	r = ntfs_inode_load(fs, ino, &in);
+	r = ntfs_inode_get(fs, ino, &in);
 	if (r < 0)
 		return r;
 	mode = ntfs_inode_mode(&in);

@@ -344,10 +344,7 @@ int ntfs_lookup(struct vu_fs *fs, uint64_t dir, const char *name,
 	size_t lo, hi;
 	int r;
 
-	r = ntfs_check_ino(fs, dir);
-	if (r < 0)
-		return r;
-	r = ntfs_inode_load(fs, dir, &in);
+	r = ntfs_inode_get(fs, dir, &in);
 	if (r < 0)
 		return r;
 	r = ntfs_dir_check(fs, &in);
@@ -456,10 +453,7 @@ int ntfs_streams(struct vu_fs *fs, uint64_t ino, vu_fs_stream_cb cb,
 	char name[NTFS_NAME_MAX];
 	int r;
 
-	r = ntfs_check_ino(fs, ino);
-	if (r < 0)
-		return r;
-	r = ntfs_inode_load(fs, ino, &in);
+	r = ntfs_inode_get(fs, ino, &in);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < in.na && r == 0; i++) {

@@ -150,6 +150,9 @@ uint32_t ntfs_inode_mode(const struct ntfs_inode *in);
 int ntfs_inode_stat(struct vu_fs *fs, const struct ntfs_inode *in,
 		    struct vu_fs_stat *st);
 int ntfs_check_ino(struct vu_fs *fs, uint64_t ino);
+/* ntfs_check_ino, then ntfs_inode_load: the record of an inode the
+ * interface shows (in is to be freed with ntfs_inode_free). */
+int ntfs_inode_get(struct vu_fs *fs, uint64_t ino, struct ntfs_inode *in);
 int ntfs_getattr(struct vu_fs *fs, uint64_t ino, struct vu_fs_stat *st);
 int ntfs_readlink(struct vu_fs *fs, uint64_t ino, char *buf,
 		  size_t size);

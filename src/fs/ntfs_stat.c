@@ -142,15 +142,19 @@ int ntfs_check_ino(struct vu_fs *fs, uint64_t ino)
 	return 0;
 }
 
+int ntfs_inode_get(struct vu_fs *fs, uint64_t ino, struct ntfs_inode *in)
+{
+	int r = ntfs_check_ino(fs, ino);
+
+	return r < 0 ? r : ntfs_inode_load(fs, ino, in);
+}
+
 int ntfs_getattr(struct vu_fs *fs, uint64_t ino, struct vu_fs_stat *st)
 {
 	struct ntfs_inode in;
 	int r;
 
-	r = ntfs_check_ino(fs, ino);
-	if (r < 0)
-		return r;
-	r = ntfs_inode_load(fs, ino, &in);
+	r = ntfs_inode_get(fs, ino, &in);
 	if (r < 0)
 		return r;
 	r = ntfs_inode_stat(fs, &in, st);
@@ -268,10 +272,7 @@ int ntfs_readlink(struct vu_fs *fs, uint64_t ino, char *buf,
 	char *t = NULL;
 	int r;
 
-	r = ntfs_check_ino(fs, ino);
-	if (r < 0)
-		return r;
-	r = ntfs_inode_load(fs, ino, &in);
+	r = ntfs_inode_get(fs, ino, &in);
 	if (r < 0)
 		return r;
 	if (!S_ISLNK(ntfs_inode_mode(&in)))

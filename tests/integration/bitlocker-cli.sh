@@ -17,14 +17,6 @@ dir=$(dirname "$(find . -name images.conf | head -n 1)")
 conf="$dir/images.conf"
 secrets=""
 
-# conf_get SECTION KEY
-conf_get() {
-	awk -v s="[$1]" -v k="$2" '
-		$0 == s { in_s = 1; next }
-		/^\[/ { in_s = 0 }
-		in_s && index($0, k "=") == 1 { print substr($0, length(k) + 2) }' "$conf"
-}
-
 # check_output NAME IMAGE VOLUME SECTION KEYARGS...: export, compare
 check_output() {
 	name=$1 img=$2 vol=$3 sec=$4

@@ -15,24 +15,6 @@ tar -xJf "$top_srcdir/../shared/testdata/bitlocker-windows.tar.xz"
 tar -xJf "$top_srcdir/../shared/testdata/luks1-images.tar.xz"
 dir=$(dirname "$(find . -name images.conf | head -n 1)")
 conf="$dir/images.conf"
-conf_get() {
-	awk -v s="[$1]" -v k="$2" '
-		$0 == s { in_s = 1; next }
-		/^\[/ { in_s = 0 }
-		in_s && index($0, k "=") == 1 { print substr($0, length(k) + 2) }' "$conf"
-}
-# run WANT NAME ARGS...: vhdunlock ARGS with stdout in out, stderr in err,
-# exit status WANT
-run() {
-	r_want=$1 r_name=$2
-	shift 2
-	"$VHDUNLOCK" "$@" >out 2>err </dev/null
-	st=$?
-	cat out err >> all-output
-	[ "$st" = "$r_want" ] && return 0
-	fail "$r_name: exit $st, expected $r_want: $(cat err)"
-	return 1
-}
 nsk=0
 for sec in $(sed -n 's/^\[\(.*\)\]$/\1/p' "$conf"); do
 	img="$dir/$sec.img"
@@ -46,7 +28,7 @@ for sec in $(sed -n 's/^\[\(.*\)\]$/\1/p' "$conf"); do
 		nsk=$((nsk + 1))
 		name=$(printf '%s' "$sk" | tr a-f A-F).BEK
 		rm -rf saved
-		if run 0 "$sec: keys --bek DIR --save" keys "$img" --bek "$dir" --save saved --json; then
+		if vu 0 "$sec: keys --bek DIR --save" keys "$img" --bek "$dir" --save saved --json; then
 			[ -s out ] && jq -e --arg g "$sk" --arg f "saved/$name" '.volumes | length == 1 and
 				(.[0] | .unlocked and .key.type == "startup key" and .key.protector == $g and .saved == $f)' \
 				out >/dev/null && ok "$sec: the startup key opens protector {$sk}" ||
@@ -57,28 +39,28 @@ for sec in $(sed -n 's/^\[\(.*\)\]$/\1/p' "$conf"); do
 				fail "$sec: saved $name differs or mode $(stat -c %a "saved/$name" 2>&1)"
 		fi
 		# saving again: the same bytes are there, nothing to do
-		run 0 "$sec: --save again" keys "$img" --bek "$dir/$name" --save saved &&
+		vu 0 "$sec: --save again" keys "$img" --bek "$dir/$name" --save saved &&
 			grep -q "saved as saved/$name" out && ok "$sec: --save again keeps the same file"
 		# another key in its place is not overwritten
 		printf 'not a key' > "saved/$name"
-		run 1 "$sec: --save over another file" keys "$img" --bek "$dir/$name" --save saved &&
+		vu 1 "$sec: --save over another file" keys "$img" --bek "$dir/$name" --save saved &&
 			grep -q "saved/$name exists and holds something else; not overwritten" err &&
 			[ "$(cat "saved/$name")" = "not a key" ] && ok "$sec: a different file is not overwritten: $(cat err)"
 	fi
 	if [ -n "$rp" ]; then
 		printf '%s\n' "$rp" > rp.txt
 		rm -rf saved
-		run 0 "$sec: keys --recovery-password-file" keys "$img" --recovery-password-file rp.txt --save saved &&
+		vu 0 "$sec: keys --recovery-password-file" keys "$img" --recovery-password-file rp.txt --save saved &&
 			grep -q "^disk *bitlocker *recovery password {" out && grep -q "not saved: opened with a recovery password" out &&
 			[ -z "$(ls saved)" ] && ok "$sec: a recovery password opens it, nothing to save"
 	fi
 	if [ -n "$ck" ]; then
-		run 0 "$sec: keys without a key" keys "$img" --json &&
+		vu 0 "$sec: keys without a key" keys "$img" --json &&
 			jq -e '.volumes[0] | .unlocked and .key.type == "clear key" and .saved == null' out >/dev/null &&
 			ok "$sec: clear key: open without a key, nothing to save"
 	fi
 	if [ -z "$ck" ]; then
-		run 3 "$sec: keys without a key" keys "$img" &&
+		vu 3 "$sec: keys without a key" keys "$img" &&
 			grep -q "^disk *bitlocker *locked" out && grep -q "no key given unlocks this BitLocker volume" err &&
 			ok "$sec: no key: exit 3: $(cat err)"
 	fi
@@ -91,7 +73,7 @@ for img in $(find . -name 'luks1_*.img' | sort); do
 	uuid=$(cryptsetup luksUUID "$img")
 	slot=$(cryptsetup luksDump "$img" | sed -n 's/^Key Slot \([0-7]\): ENABLED$/\1/p')
 	rm -rf saved
-	run 0 "$n: keys --key-file --save" keys "$img" --key-file "$kf" --save saved --json || continue
+	vu 0 "$n: keys --key-file --save" keys "$img" --key-file "$kf" --save saved --json || continue
 	jq -e --arg s "$slot" --arg f "saved/$uuid.key" '.volumes[0] | .unlocked and .kind == "luks1" and
 		.key.type == "key file" and (.key.keyslot | tostring) == $s and .saved == $f' out >/dev/null &&
 		ok "$n: the key file opens key slot $slot (as cryptsetup reports it)" || fail "$n: keys --json: $(cat out)"

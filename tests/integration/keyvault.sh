@@ -133,17 +133,6 @@ port=$(cat https.port) hport=$(cat http.port)
 VAULT="https://localhost:$port"
 export AZURE_AUTHORITY_HOST="https://localhost:$port"
 
-# vu WANT NAME ARGS...: vhdunlock ARGS, stdout in out, stderr in err
-vu() {
-	v_want=$1 v_name=$2
-	shift 2
-	"$VHDUNLOCK" "$@" >out 2>err </dev/null
-	v_st=$?
-	cat out err >> all-output
-	[ "$v_st" = "$v_want" ] && return 0
-	fail "$v_name: exit $v_st, expected $v_want: $(cat err)"
-	return 1
-}
 # unlocked NAME IMAGE VOL WANT ARGS...: export of VOL equals WANT
 unlocked() {
 	u_name=$1 u_img=$2 u_vol=$3 u_want=$4

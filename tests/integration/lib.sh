@@ -92,3 +92,25 @@ gpt_vhd() {
 		fail "qemu-img $out"
 	rm -f "$out.raw"
 }
+
+# conf_get SECTION KEY: KEY's value in [SECTION] of the ini-style file
+# $conf (../shared/testdata's images.conf)
+conf_get() {
+	awk -v s="[$1]" -v k="$2" '
+		$0 == s { in_s = 1; next }
+		/^\[/ { in_s = 0 }
+		in_s && index($0, k "=") == 1 { print substr($0, length(k) + 2) }' "$conf"
+}
+# vu WANT NAME ARGS...: vhdunlock ARGS (standard input empty), its output
+# in out and err and appended to all-output (for the no-secrets checks);
+# 0 when it exited WANT, else a failure naming NAME ($v_st: the status)
+vu() {
+	v_want=$1 v_name=$2
+	shift 2
+	"$VHDUNLOCK" "$@" >out 2>err </dev/null
+	v_st=$?
+	cat out err >> all-output
+	[ "$v_st" = "$v_want" ] && return 0
+	fail "$v_name: exit $v_st, expected $v_want: $(cat err)"
+	return 1
+}
