@@ -3,6 +3,7 @@
  * into secret memory) and read accessToken and expires_on. */
 #include <errno.h>
 #include <json-c/json.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -18,6 +19,42 @@
 extern char **environ;
 
 #define MAX_OUT 65536
+
+/* Read both pipes to their end together (poll), so that az filling one
+ * while we wait on the other cannot stall it; what does not fit is read
+ * and dropped. */
+static void drain(int fo, char *out, size_t omax, size_t *on, int fe,
+		  char *err, size_t emax, size_t *en)
+{
+	struct pollfd p[2] = { { fo, POLLIN, 0 }, { fe, POLLIN, 0 } };
+	char sink[4096];
+
+	while (p[0].fd >= 0 || p[1].fd >= 0) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		for (int i = 0; i < 2; i++) {
+			char *buf = i ? err : out;
+			size_t max = i ? emax : omax, *len = i ? en : on;
+			ssize_t k;
+
+			if (p[i].fd < 0 || !p[i].revents)
+				continue;
+			if (*len < max)
+				k = read(p[i].fd, buf + *len, max - *len);
+			else
+				k = read(p[i].fd, sink, sizeof(sink));
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k <= 0)
+				p[i].fd = -1;
+			else if (*len < max)
+				*len += (size_t)k;
+		}
+	}
+}
 
 int akv_auth_cli(const char *resource, struct akv_token *t)
 {
@@ -52,10 +89,7 @@ int akv_auth_cli(const char *resource, struct akv_token *t)
 		return vu_fail(-ENOENT, "azure-cli: cannot run az: %s",
 			       strerror(r));
 	}
-	for (ssize_t k; (k = read(po[0], out + n, MAX_OUT - 1 - n)) > 0;)
-		n += (size_t)k;
-	for (ssize_t k; (k = read(pe[0], err + ne, sizeof(err) - 1 - ne)) > 0;)
-		ne += (size_t)k;
+	drain(po[0], out, MAX_OUT - 1, &n, pe[0], err, sizeof(err) - 1, &ne);
 	close(po[0]);
 	close(pe[0]);
 	waitpid(pid, &status, 0);
