@@ -261,8 +261,7 @@ static void ntfs_close(struct vu_fs *fs)
 
 	if (!x)
 		return;
-	for (int i = 0; i < NTFS_NAME_CACHE; i++)
-		ntfs_names_free(&x->names[i]);
+	dir_cache_clear(&x->names);
 	ntfs_lib_close(x);
 	free(x->mft.ext);
 	free(x->upcase);
@@ -281,8 +280,9 @@ static int ntfs_open(struct vu_fs *fs)
 	if (!x)
 		return vu_fail(-ENOMEM, "out of memory");
 	fs->priv = x;
-	for (int i = 0; i < NTFS_NAME_CACHE; i++)
-		x->names[i].dir = UINT64_MAX;
+	x->names.table_size = sizeof(struct ntfs_names);
+	x->names.build = ntfs_names_fill;
+	x->names.clear_table = ntfs_names_clear;
 	r = boot_read(fs, &mft_off);
 	if (r == 0)
 		r = mft_open(fs, mft_off);

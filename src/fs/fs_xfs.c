@@ -27,13 +27,11 @@
 #include "core/bytes.h"
 #include "core/crc.h"
 #include "core/error.h"
+#include "fs/dir_cache.h"
 #include "fs/fs_backend.h"
 #include "fs/fs_bfio.h"
 #include "fs/xfs_format.h"
 
-/* Directories whose name tables are kept (lookups in a few directories at
- * a time is the common pattern: a path walk, an ls -l). */
-#define XFS_NAME_CACHE 8
 /* Inodes are at most 2 KiB; a name at most 255 bytes. */
 #define XFS_INODE_MAX 2048
 #define XFS_NAME_MAX 255
@@ -44,8 +42,6 @@ struct xfs_name {
 };
 
 struct xfs_names {
-	uint64_t dir;		/* 0: slot unused */
-	unsigned long used;	/* LRU tick */
 	size_t n;
 	struct xfs_name *v;	/* sorted by name */
 };
@@ -57,8 +53,7 @@ struct xfs {
 	uint32_t blocksize, agblocks, agcount, inodesize;
 	unsigned blocklog, inopblog, agblklog, dirblklog;
 	int v5, ftype;
-	struct xfs_names names[XFS_NAME_CACHE];
-	unsigned long tick;
+	struct dir_cache names;	/* of struct xfs_names */
 };
 
 /* One inode, as read. */
@@ -718,7 +713,6 @@ static int names_build(struct vu_fs *fs, uint64_t dir, struct xfs_names *t)
 	}
 	r = 0;
 	qsort(t->v, t->n, sizeof(*t->v), name_cmp);
-	t->dir = dir;
 out:
 	lib_entry_free(&fe);
 	if (r < 0)
@@ -726,32 +720,26 @@ out:
 	return r;
 }
 
-/* The cached table of dir, building it into the least recently used
- * slot when missing. */
+/* names_build and names_free as the directory cache calls them */
+static int names_fill(void *fs, uint64_t dir, void *t)
+{
+	return names_build(fs, dir, t);
+}
+
+static void names_clear(void *t)
+{
+	names_free(t);
+}
+
+/* The name table of dir, from the cache or built. */
 static int names_get(struct vu_fs *fs, uint64_t dir,
 		     const struct xfs_names **out)
 {
-	struct xfs *x = X(fs);
-	struct xfs_names *slot = &x->names[0], t;
-	int r;
+	void *t = NULL;
+	int r = dir_cache_get(&X(fs)->names, dir, fs, &t);
 
-	for (int i = 0; i < XFS_NAME_CACHE; i++) {
-		if (x->names[i].dir == dir) {
-			x->names[i].used = ++x->tick;
-			*out = &x->names[i];
-			return 0;
-		}
-		if (x->names[i].used < slot->used)
-			slot = &x->names[i];
-	}
-	r = names_build(fs, dir, &t);
-	if (r < 0)
-		return r;
-	names_free(slot);
-	*slot = t;
-	slot->used = ++x->tick;
-	*out = slot;
-	return 0;
+	*out = t;
+	return r;
 }
 
 /* The inode number of ".." in a directory data block, or 0. */
@@ -893,8 +881,7 @@ static void xfs_close(struct vu_fs *fs)
 
 	if (!x)
 		return;
-	for (int i = 0; i < XFS_NAME_CACHE; i++)
-		names_free(&x->names[i]);
+	dir_cache_clear(&x->names);
 	if (x->lib) {
 		if (libfsxfs_volume_close(x->lib, &err) != 0)
 			libfsxfs_error_free(&err);
@@ -917,6 +904,11 @@ static int xfs_open(struct vu_fs *fs)
 	x = calloc(1, sizeof(*x));
 	if (!x)
 		return vu_fail(-ENOMEM, "out of memory");
+	/* a few directories' tables (lookups in a few directories at a time
+	 * is the common pattern: a path walk, an ls -l) */
+	x->names.table_size = sizeof(struct xfs_names);
+	x->names.build = names_fill;
+	x->names.clear_table = names_clear;
 	fs->priv = x;
 	r = sb_read(fs);
 	if (r < 0)

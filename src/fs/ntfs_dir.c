@@ -41,7 +41,6 @@ void ntfs_names_free(struct ntfs_names *t)
 	}
 	free(t->v);
 	memset(t, 0, sizeof(*t));
-	t->dir = UINT64_MAX;
 }
 
 static int ent_add(struct index_walk *w, const uint8_t *key, uint64_t ref)
@@ -212,7 +211,6 @@ static int names_build(struct vu_fs *fs, uint64_t dir, struct ntfs_names *t)
 	int r;
 
 	memset(t, 0, sizeof(*t));
-	t->dir = UINT64_MAX;
 	r = ntfs_inode_load(fs, dir, &in);
 	if (r < 0)
 		return r;
@@ -272,7 +270,6 @@ static int names_build(struct vu_fs *fs, uint64_t dir, struct ntfs_names *t)
 		t->v[k++] = t->v[i];
 	}
 	t->n = k;
-	t->dir = dir;
 out:
 	free(w.alloc.ext);
 	free(w.seen);
@@ -282,30 +279,25 @@ out:
 	return r;
 }
 
+int ntfs_names_fill(void *fs, uint64_t dir, void *t)
+{
+	return names_build(fs, dir, t);
+}
+
+void ntfs_names_clear(void *t)
+{
+	ntfs_names_free(t);
+}
+
+/* The name table of dir, from the cache or built. */
 static int names_get(struct vu_fs *fs, uint64_t dir,
 		     const struct ntfs_names **out)
 {
-	struct ntfs *x = N(fs);
-	struct ntfs_names *slot = &x->names[0], t;
-	int r;
+	void *t = NULL;
+	int r = dir_cache_get(&N(fs)->names, dir, fs, &t);
 
-	for (int i = 0; i < NTFS_NAME_CACHE; i++) {
-		if (x->names[i].dir == dir) {
-			x->names[i].used = ++x->tick;
-			*out = &x->names[i];
-			return 0;
-		}
-		if (x->names[i].used < slot->used)
-			slot = &x->names[i];
-	}
-	r = names_build(fs, dir, &t);
-	if (r < 0)
-		return r;
-	ntfs_names_free(slot);
-	*slot = t;
-	slot->used = ++x->tick;
-	*out = slot;
-	return 0;
+	*out = t;
+	return r;
 }
 
 /* The parent of a directory, from its $FILE_NAME (a long name first). */

@@ -11,11 +11,10 @@
 #include <time.h>
 
 #include "core/error.h"
+#include "fs/dir_cache.h"
 #include "fs/fs_backend.h"
 #include "fs/ntfs_format.h"
 
-/* Directories whose name tables are kept (see fs_xfs.c). */
-#define NTFS_NAME_CACHE 8
 /* A name is at most 255 UTF-16 units, 3 bytes of UTF-8 each at most. */
 #define NTFS_NAME_UNITS 255
 #define NTFS_NAME_MAX (NTFS_NAME_UNITS * 3 + 1)
@@ -70,8 +69,6 @@ struct ntfs_ent {
 };
 
 struct ntfs_names {
-	uint64_t dir;		/* UINT64_MAX: slot unused */
-	unsigned long used;	/* LRU tick */
 	size_t n;
 	struct ntfs_ent *v;	/* sorted by name */
 };
@@ -83,8 +80,7 @@ struct ntfs {
 	struct fs_data mft;		/* $MFT's data, as extents */
 	uint64_t nrecords;
 	uint16_t *upcase;		/* NULL: fold ASCII only */
-	struct ntfs_names names[NTFS_NAME_CACHE];
-	unsigned long tick;
+	struct dir_cache names;	/* of struct ntfs_names */
 	/* libfsntfs, for compressed streams only: opened at the first */
 	libbfio_handle_t *bfio;
 	libfsntfs_volume_t *lib;
@@ -158,6 +154,9 @@ int ntfs_readlink(struct vu_fs *fs, uint64_t ino, char *buf,
 		  size_t size);
 /* ntfs_dir.c */
 void ntfs_names_free(struct ntfs_names *t);
+/* names_build and ntfs_names_free as the directory cache calls them */
+int ntfs_names_fill(void *fs, uint64_t dir, void *table);
+void ntfs_names_clear(void *table);
 int ntfs_dir_check(struct vu_fs *fs, const struct ntfs_inode *in);
 int ntfs_lookup(struct vu_fs *fs, uint64_t dir, const char *name,
 		uint64_t *ino);

@@ -1,0 +1,54 @@
+/* See dir_cache.h. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "core/error.h"
+#include "fs/dir_cache.h"
+
+static void drop(struct dir_cache *c, void *table)
+{
+	c->clear_table(table);
+	free(table);
+}
+
+int dir_cache_get(struct dir_cache *c, uint64_t dir, void *ctx, void **out)
+{
+	size_t lru = 0;
+	void *t;
+	int r;
+
+	for (size_t i = 0; i < DIR_CACHE_SLOTS; i++) {
+		if (c->slot[i].table && c->slot[i].dir == dir) {
+			c->slot[i].used = ++c->tick;
+			*out = c->slot[i].table;
+			return 0;
+		}
+		if (c->slot[i].used < c->slot[lru].used)
+			lru = i;
+	}
+	t = calloc(1, c->table_size);
+	if (!t)
+		return vu_fail(-ENOMEM, "out of memory");
+	r = c->build(ctx, dir, t);
+	if (r < 0) {
+		free(t);
+		return r;
+	}
+	if (c->slot[lru].table)
+		drop(c, c->slot[lru].table);
+	c->slot[lru].table = t;
+	c->slot[lru].dir = dir;
+	c->slot[lru].used = ++c->tick;
+	*out = t;
+	return 0;
+}
+
+void dir_cache_clear(struct dir_cache *c)
+{
+	for (size_t i = 0; i < DIR_CACHE_SLOTS; i++) {
+		if (c->slot[i].table)
+			drop(c, c->slot[i].table);
+		c->slot[i].table = NULL;
+		c->slot[i].used = 0;
+	}
+}
