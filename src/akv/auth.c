@@ -11,6 +11,8 @@
 #include "core/error.h"
 #include "crypto/crypto.h"
 
+#define MAX_LIFETIME 86400
+
 struct akv_auth {
 	enum akv_method method, chosen;
 	char *token_file;
@@ -84,13 +86,19 @@ int akv_token_parse(const char *body, const char *what, struct akv_token *t)
 	}
 	r = set_value(t, json_object_get_string(v),
 		      (size_t)json_object_get_string_len(v));
+	/* No token lives longer than a day: a larger figure (or one that
+	 * would overflow) is taken as a day. */
 	t->expires = now + 3600;
 	if (json_object_object_get_ex(o, "expires_on", &v) &&
 	    json_object_get_int64(v) > now)
-		t->expires = (time_t)json_object_get_int64(v);
+		t->expires = json_object_get_int64(v) - now > MAX_LIFETIME
+				     ? now + MAX_LIFETIME
+				     : (time_t)json_object_get_int64(v);
 	else if (json_object_object_get_ex(o, "expires_in", &v) &&
 		 json_object_get_int64(v) > 0)
-		t->expires = now + (time_t)json_object_get_int64(v);
+		t->expires = now + (json_object_get_int64(v) > MAX_LIFETIME
+					    ? MAX_LIFETIME
+					    : (time_t)json_object_get_int64(v));
 	json_object_put(o);
 	return r;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "akv/auth.h"
@@ -117,8 +118,17 @@ int akv_auth_cli(const char *resource, struct akv_token *t)
 	memcpy(t->value, json_object_get_string(v), t->cap - 1);
 	t->expires = time(NULL) + 600;
 	if (json_object_object_get_ex(o, "expires_on", &v) &&
-	    json_object_get_int64(v) > time(NULL))
+	    json_object_get_int64(v) > time(NULL)) {
 		t->expires = (time_t)json_object_get_int64(v);
+	} else if (json_object_object_get_ex(o, "expiresOn", &v) &&
+		   json_object_is_type(v, json_type_string)) {
+		/* az before 2.54: only "2026-11-24 02:00:00.000000", local time */
+		struct tm tm = { .tm_isdst = -1 };
+		time_t at;
+		if (strptime(json_object_get_string(v), "%Y-%m-%d %H:%M:%S",
+			     &tm) && (at = mktime(&tm)) > time(NULL))
+			t->expires = at;
+	}
 	r = 0;
 out:
 	json_object_put(o);

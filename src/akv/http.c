@@ -17,7 +17,6 @@
 #include "crypto/crypto.h"
 
 #define MAX_TRIES 5
-#define SYSTEM_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init(void)
@@ -105,16 +104,48 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* The CA bundle libcurl trusts by default: the one it was built with
+ * (libcurl 7.84 tells), else where the distributions keep it. */
+static const char *system_bundle(void)
+{
+	static const char *const known[] = {
+		"/etc/ssl/certs/ca-certificates.crt", /* Debian, Alpine, Arch */
+		"/etc/pki/tls/certs/ca-bundle.crt",   /* Fedora, RHEL */
+		"/etc/ssl/ca-bundle.pem",	      /* openSUSE */
+		"/etc/ssl/cert.pem",
+	};
+	static char built[1024];
+#if LIBCURL_VERSION_NUM >= 0x075400
+	CURL *h = curl_easy_init();
+	char *p = NULL;
+
+	if (h && curl_easy_getinfo(h, CURLINFO_CAINFO, &p) == CURLE_OK && p &&
+	    access(p, R_OK) == 0 && strlen(p) < sizeof(built)) {
+		strcpy(built, p);
+		curl_easy_cleanup(h);
+		return built;
+	}
+	curl_easy_cleanup(h);
+#endif
+	(void)built;
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (access(known[i], R_OK) == 0)
+			return known[i];
+	vu_log(VU_LOG_WARN, "no system CA bundle found: only the --ca-file "
+	       "certificates are trusted");
+	return NULL;
+}
+
 /* The system's CA bundle followed by the --ca-file, as one blob: CAINFO
  * alone would replace the system's trust instead of adding to it. */
 static int ca_blob(const char *extra, char **out, size_t *len)
 {
-	const char *files[] = { SYSTEM_BUNDLE, extra };
+	const char *files[] = { system_bundle(), extra };
 	char *buf = NULL;
 	size_t n = 0;
 
 	for (int i = 0; i < 2; i++) {
-		FILE *fp = fopen(files[i], "re");
+		FILE *fp = files[i] ? fopen(files[i], "re") : NULL;
 		char chunk[65536];
 		size_t got;
 
@@ -235,8 +266,14 @@ static int once(const struct akv_http_opts *o, const char *method,
 	for (size_t i = 0; headers && headers[i]; i++)
 		list = curl_slist_append(list, headers[i]);
 	curl_easy_setopt(h, CURLOPT_URL, url);
+#if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR,
 			 o->allow_http ? "http,https" : "https");
+#else /* libcurl before 7.85 (Ubuntu 22.04: 7.81, RHEL 9: 7.76) */
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS,
+			 o->allow_http ? (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)
+				       : (long)CURLPROTO_HTTPS);
+#endif
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (ca) {

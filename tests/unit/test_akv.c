@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,10 +143,22 @@ static void tokens(void **state)
 					 "\"expires_in\":3599}", "t", &t), 0);
 	assert_string_equal(t.value, "abc");
 	assert_true(t.expires > time(NULL) + 3000);
+	char body[128];
+	time_t at = time(NULL) + 7200;
+
+	snprintf(body, sizeof(body), "{\"access_token\":\"def\","
+		 "\"expires_on\":\"%lld\"}", (long long)at);
+	assert_int_equal(akv_token_parse(body, "t", &t), 0);
+	assert_int_equal(t.expires, at);
+	/* a lifetime past a day (or one that would overflow) is a day */
 	assert_int_equal(akv_token_parse("{\"access_token\":\"def\","
 					 "\"expires_on\":\"4102444800\"}",
 					 "t", &t), 0);
-	assert_int_equal(t.expires, 4102444800);
+	assert_true(t.expires <= time(NULL) + 86400);
+	assert_int_equal(akv_token_parse("{\"access_token\":\"x\","
+					 "\"expires_in\":\"99999999999999999999\"}",
+					 "t", &t), 0);
+	assert_true(t.expires <= time(NULL) + 86400);
 	assert_int_not_equal(akv_token_parse("{\"error\":\"x\"}", "t", &t), 0);
 	assert_int_not_equal(akv_token_parse("not json", "t", &t), 0);
 	akv_token_clear(&t);
