@@ -10,6 +10,7 @@
 
 #include "audit/audit_int.h"
 #include "core/error.h"
+#include "core/human.h"
 #include "fs/fs.h"
 
 #define MAX_AREAS 24
@@ -145,26 +146,13 @@ static void reason(struct vu_audit_volume *a, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void human(uint64_t n, char *out, size_t size)
-{
-	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)n;
-	size_t u = 0;
-
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(out, size, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
-}
-
 /* After a scan: plaintext found makes the volume exposed. */
 static void judge_scan(struct vu_audit_volume *a, const char *sealed_why)
 {
 	char found[32], sampled[32];
 
-	human(a->scan.found_bytes, found, sizeof(found));
-	human(a->scan.sampled_bytes, sampled, sizeof(sampled));
+	vu_human_size(a->scan.found_bytes, found, sizeof(found));
+	vu_human_size(a->scan.sampled_bytes, sampled, sizeof(sampled));
 	if (a->scan.found_bytes) {
 		a->verdict = VU_AUDIT_EXPOSED;
 		reason(a, "%s of unencrypted data in the encrypted area (%s "
@@ -200,7 +188,7 @@ static int audit_bitlocker(struct vu_audit_volume *a, const struct vu_audit_opts
 		return 0;
 	}
 	if (in->partly_encrypted) {
-		human(in->volume_size - in->encrypted_size, size, sizeof(size));
+		vu_human_size(in->volume_size - in->encrypted_size, size, sizeof(size));
 		a->verdict = VU_AUDIT_EXPOSED;
 		r = add_exposed(a, in->encrypted_size,
 				in->volume_size - in->encrypted_size,
@@ -258,7 +246,7 @@ static int audit_luks(struct vu_audit_volume *a, const struct vu_audit_opts *o,
 		return r;
 	if (a->nexposed) {
 		char size[32];
-		human(a->exposed[0].length, size, sizeof(size));
+		vu_human_size(a->exposed[0].length, size, sizeof(size));
 		a->verdict = VU_AUDIT_EXPOSED;
 		reason(a, "LUKS2 reencryption in progress: %s from byte %"
 		       PRIu64 " is plaintext", size, a->exposed[0].offset);

@@ -19,17 +19,11 @@ static const char *verdict_text(enum vu_audit_verdict v)
 				      : vu_audit_verdict_name(v);
 }
 
-/* The kind as stored, with the LUKS version for a header kept apart. */
-static const char *kind_of(const struct vu_volume *v)
-{
-	return vu_kind_name(v->probe.kind);
-}
-
 static void sectors(const struct vu_audit_range *r, char *out, size_t size)
 {
 	char len[32];
 
-	cli_human_size(r->length, len, sizeof(len));
+	vu_human_size(r->length, len, sizeof(len));
 	snprintf(out, size, "sectors %" PRIu64 "-%" PRIu64 " (%s)",
 		 r->offset / 512, (r->offset + r->length) / 512 - 1, len);
 }
@@ -65,9 +59,9 @@ static void print_text(const struct vu_audit_report *rep, const char *image)
 		const struct vu_audit_volume *a = &rep->vols[i];
 		char size[32], where[96];
 
-		cli_human_size(a->v->raw ? a->v->raw->size : 0, size,
+		vu_human_size(a->v->raw ? a->v->raw->size : 0, size,
 			       sizeof(size));
-		printf("%-8s %-10s %10s  %-16s %s\n", a->v->id, kind_of(a->v),
+		printf("%-8s %-10s %10s  %-16s %s\n", a->v->id, cli_volume_kind(a->v),
 		       size, verdict_text(a->verdict), a->reason);
 		encryption_text(a->v);
 		for (size_t k = 0; k < a->nexposed; k++) {
@@ -183,7 +177,7 @@ static json_object *volume_json(const struct vu_audit_volume *a)
 	json_object *o = json_object_new_object(), *x;
 
 	json_object_object_add(o, "id", json_object_new_string(a->v->id));
-	json_object_object_add(o, "kind", json_object_new_string(kind_of(a->v)));
+	json_object_object_add(o, "kind", json_object_new_string(cli_volume_kind(a->v)));
 	json_object_object_add(o, "size", json_object_new_uint64(
 				       a->v->raw ? a->v->raw->size : 0));
 	json_object_object_add(o, "verdict", json_object_new_string(

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/human.h"
 #include "core/log.h"
 #include "disk/disk.h"
 #include "keys/keyring.h"
@@ -29,8 +30,10 @@ int cli_fail(int err);
 /* Print a usage error (with a hint to --help) and return EXIT_USAGE. */
 int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* "1.5 GiB" */
-void cli_human_size(uint64_t bytes, char *out, size_t size);
+
+/* The kind of v as stored; for a LUKS volume whose header is kept apart
+ * (its content is "unknown"), luks1 or luks2 from the header. */
+const char *cli_volume_kind(const struct vu_volume *v);
 
 struct cli_progress {
 	const char *what;

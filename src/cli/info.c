@@ -391,8 +391,8 @@ static void print_bitlocker(const struct vu_volume *v)
 	iso_time(in->creation_time, t, sizeof(t));
 	if (t[0])
 		printf("    created:      %s\n", t);
-	cli_human_size(in->encrypted_size, size, sizeof(size));
-	cli_human_size(in->volume_size, total, sizeof(total));
+	vu_human_size(in->encrypted_size, size, sizeof(size));
+	vu_human_size(in->volume_size, total, sizeof(total));
 	printf("    state:        %s (%s of %s encrypted)\n", in->state_name,
 	       size, total);
 	for (size_t i = 0; i < in->nprotectors; i++) {
@@ -416,7 +416,7 @@ static void print_luks(const struct vu_volume *v)
 	const struct vu_luks_info *in = vu_luks_info(v->luks);
 	char size[32];
 
-	cli_human_size(in->data_offset, size, sizeof(size));
+	vu_human_size(in->data_offset, size, sizeof(size));
 	printf("\n%s: LUKS%d, %s-%s, %u-bit key, %u-byte sectors, UUID %s\n",
 	       v->id, in->version, in->cipher, in->mode, in->key_bits,
 	       in->sector_size, in->uuid);
@@ -454,7 +454,7 @@ static void print_lvm(const struct vu_disk *d)
 			struct vu_lvm_lv_info li;
 			if (vu_lvm_vg_lv(d->vgs[g], i, &li) < 0 || !li.visible)
 				continue;
-			cli_human_size(li.size, size, sizeof(size));
+			vu_human_size(li.size, size, sizeof(size));
 			printf("    %-16s %10s  %-10s%s\n", li.name, size,
 			       li.types,
 			       li.missing     ? "  missing PV"
@@ -472,7 +472,7 @@ static void print_image(const struct vu_disk *d, size_t k)
 
 	if (d->nimages > 1)
 		snprintf(tag, sizeof(tag), "d%zu ", k + 1);
-	cli_human_size(c->virtual_size, size, sizeof(size));
+	vu_human_size(c->virtual_size, size, sizeof(size));
 	printf("%simage:      %s\n", tag, im->path);
 	printf("%scontainer:  %s%s%s, %s (%" PRIu64 " bytes), %" PRIu32
 	       "-byte sectors\n", tag, vu_container_format_name(c->format),
@@ -514,7 +514,7 @@ static void print_text(const struct vu_disk *d)
 		const struct vu_part *p = v->part;
 		char type[160] = "";
 
-		cli_human_size(v->blk->size, size, sizeof(size));
+		vu_human_size(v->blk->size, size, sizeof(size));
 		if (p && d->images[v->image].table.type == VU_TABLE_GPT) {
 			const char *n = vu_gpt_type_name(p->type_guid);
 			if (!n)

@@ -147,16 +147,6 @@ static int save_key(const char *dir, struct found_key *f)
 	return 0;
 }
 
-/* The volume's kind; a LUKS volume whose header is kept apart holds only
- * ciphertext ("unknown"), so its kind comes from the header. */
-static const char *volume_kind(const struct vu_volume *v)
-{
-	if (v->luks && v->probe.kind != VU_KIND_LUKS1 &&
-	    v->probe.kind != VU_KIND_LUKS2)
-		return vu_luks_info(v->luks)->version == 1 ? "luks1" : "luks2";
-	return vu_kind_name(v->probe.kind);
-}
-
 static json_object *volume_json(const struct vu_volume *v,
 				const struct found_key *f)
 {
@@ -164,7 +154,7 @@ static json_object *volume_json(const struct vu_volume *v,
 
 	json_object_object_add(o, "id", json_object_new_string(v->id));
 	json_object_object_add(o, "kind",
-			       json_object_new_string(volume_kind(v)));
+			       json_object_new_string(cli_volume_kind(v)));
 	if (v->luks_header)
 		json_object_object_add(o, "detached_header",
 				       json_object_new_string(v->luks_header));
@@ -200,10 +190,10 @@ static void volume_text(const struct vu_volume *v, const struct found_key *f,
 			int saving)
 {
 	if (!v->unlocked) {
-		printf("%-10s %-10s locked\n", v->id, volume_kind(v));
+		printf("%-10s %-10s locked\n", v->id, cli_volume_kind(v));
 		return;
 	}
-	printf("%-10s %-10s %s\n", v->id, volume_kind(v), v->unlocked_by);
+	printf("%-10s %-10s %s\n", v->id, cli_volume_kind(v), v->unlocked_by);
 	if (f->saved[0])
 		printf("%-10s %-10s   saved as %s\n", "", "", f->saved);
 	else if (saving && f->not_saved)

@@ -370,7 +370,7 @@ static void list_volumes_text(const struct vu_disk *d)
 		char kind[64], size[32];
 
 		kind_string(v, kind, sizeof(kind));
-		cli_human_size(v->blk->size, size, sizeof(size));
+		vu_human_size(v->blk->size, size, sizeof(size));
 		printf("%-16s %-18s %10s  %-16s %s\n", v->id, kind, size,
 		       p->label[0] ? p->label : "-", cli_fs_state(v));
 	}

@@ -32,22 +32,6 @@ int cli_usage(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-void cli_human_size(uint64_t bytes, char *out, size_t size)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB",
-					     "PiB" };
-	double v = (double)bytes;
-	int u = 0;
-
-	while (v >= 1024 && u < 5) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(out, size, "%llu B", (unsigned long long)bytes);
-	else
-		snprintf(out, size, "%.1f %s", v, units[u]);
-}
 
 static double now(void)
 {
@@ -76,9 +60,9 @@ static void draw(struct cli_progress *p, double t)
 	int pct = p->total ? (int)(p->done * 100 / p->total) : 100;
 	int bar = pct * 30 / 100;
 
-	cli_human_size(p->done, done, sizeof(done));
-	cli_human_size(p->total, total, sizeof(total));
-	cli_human_size(secs > 0 ? (uint64_t)(p->done / secs) : 0, rate,
+	vu_human_size(p->done, done, sizeof(done));
+	vu_human_size(p->total, total, sizeof(total));
+	vu_human_size(secs > 0 ? (uint64_t)(p->done / secs) : 0, rate,
 		       sizeof(rate));
 	fprintf(stderr, "\r%s [%.*s%*s] %3d%% %s of %s, %s/s ", p->what, bar,
 		"##############################", 30 - bar, "", pct, done,
@@ -106,4 +90,14 @@ void cli_progress_end(struct cli_progress *p)
 		return;
 	draw(p, now());
 	fputc('\n', stderr);
+}
+
+/* The volume's kind; a LUKS volume whose header is kept apart holds only
+ * ciphertext ("unknown"), so its kind comes from the header. */
+const char *cli_volume_kind(const struct vu_volume *v)
+{
+	if (v->luks && v->probe.kind != VU_KIND_LUKS1 &&
+	    v->probe.kind != VU_KIND_LUKS2)
+		return vu_luks_info(v->luks)->version == 1 ? "luks1" : "luks2";
+	return vu_kind_name(v->probe.kind);
 }
