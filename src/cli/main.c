@@ -140,7 +140,12 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
-		printf("vhdunlock %s\n", PACKAGE_VERSION);
+		printf("vhdunlock %s\n"
+		       "License GPLv2+: GNU GPL version 2 or later "
+		       "<https://gnu.org/licenses/gpl.html>\n"
+		       "This is free software: you are free to change and "
+		       "redistribute it.\nThere is NO WARRANTY, to the extent "
+		       "permitted by law.\n", PACKAGE_VERSION);
 		return EXIT_OK;
 	}
 	/* Each command parses its own argv (argv + 1) with getopt_long, from

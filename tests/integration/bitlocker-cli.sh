@@ -1,6 +1,6 @@
 #!/bin/sh
 # BitLocker through the command line: every Windows-made image of
-# ../shared/testdata with every key it lists, given in every way CLI.md
+# testdata/ with every key it lists, given in every way CLI.md
 # allows (--bek FILE, --bek DIR, --recovery-password-file, --password-file,
 # "-" on standard input, VHDUNLOCK_RECOVERY_PASSWORD), decrypts to the
 # SHA256SUM of images.conf (or, where that is empty, to a boot sector with
@@ -9,10 +9,8 @@
 # secret ever reaches standard output or standard error.
 . "$top_srcdir/tests/integration/lib.sh"
 need jq sgdisk qemu-img sha256sum
-tarball="$top_srcdir/../shared/testdata/bitlocker-windows.tar.xz"
-[ -f "$tarball" ] || { fail "$tarball is missing"; finish; }
-cd "$work"
-tar -xJf "$tarball"
+cd "$work" || exit 1
+unpack_fixture bitlocker-windows.tar.xz
 dir=$(dirname "$(find . -name images.conf | head -n 1)")
 conf="$dir/images.conf"
 secrets=""

@@ -1,5 +1,5 @@
 #!/bin/sh
-# BitLocker volumes made by Windows (the shared corpus): every image, every
+# BitLocker volumes made by Windows (testdata/bitlocker-windows.tar.xz): every image, every
 # key its images.conf section lists (password, recovery password, startup
 # key .BEK, clear key) decrypts, through our parser and decryption layer
 # (tests/tools/bde-decrypt), to the SHA-256 in images.conf, or where that is
@@ -11,13 +11,11 @@
 . "$top_srcdir/tests/integration/lib.sh"
 
 dec="$top_builddir/tests/tools/bde-decrypt"
-testdata="$top_srcdir/../shared/testdata"
 need tar xz sha256sum blkid od dd cmp
 [ -x "$dec" ] || skip "$dec not built"
-[ -f "$testdata/bitlocker-windows.tar.xz" ] || skip "no $testdata/bitlocker-windows.tar.xz"
 
 cd "$work" || exit 1
-tar xJf "$testdata/bitlocker-windows.tar.xz" || { fail "unpack"; finish; }
+unpack_fixture bitlocker-windows.tar.xz
 d="$work/bitlocker-windows"
 conf="$d/images.conf"
 

@@ -9,7 +9,10 @@ cd "$work"
 "$VHDUNLOCK" --help > out && grep -q "^Usage: vhdunlock" out && grep -q export out &&
 	ok "--help" || fail "--help"
 "$VHDUNLOCK" --version > out && grep -Eq '^vhdunlock [0-9]+\.[0-9]+' out &&
-	ok "--version: $(cat out)" || fail "--version"
+	grep -q '^License GPLv2+' out &&
+	ok "--version: $(head -n 2 out | tr '\n' ' ')" || fail "--version: $(cat out)"
+grep -q 'GNU GENERAL PUBLIC LICENSE' "$top_srcdir/LICENSE" && grep -q 'Version 2' "$top_srcdir/LICENSE" &&
+	ok "LICENSE: GPL version 2" || fail "LICENSE is not the GPL version 2"
 usage() {
 	"$VHDUNLOCK" "$@" >/dev/null 2>err
 	rc=$?
@@ -44,10 +47,8 @@ sum=$(sha256sum d.raw)
 "$VHDUNLOCK" info d.raw > out && grep -q "^p3 .* ext4 " out && ok "info table" ||
 	fail "info text: $(cat out)"
 # A BitLocker boot sector ends in 55 AA too: Windows-made BitLocker volumes
-# (../shared/testdata) are bare volumes, not MBR disks.
-tarball="$top_srcdir/../shared/testdata/bitlocker-windows.tar.xz"
-[ -f "$tarball" ] || { fail "$tarball is missing"; finish; }
-mkdir bitlk && tar -C bitlk -xJf "$tarball"
+# (testdata/bitlocker-windows.tar.xz) are bare volumes, not MBR disks.
+mkdir bitlk && unpack_fixture bitlocker-windows.tar.xz -C bitlk
 n=0
 for img in $(find bitlk -name '*.img' | sort); do
 	n=$((n + 1))
@@ -55,5 +56,5 @@ for img in $(find bitlk -name '*.img' | sort); do
 	[ "$got" = "none disk:bitlocker" ] && ok "$(basename "$img"): $got" ||
 		fail "$(basename "$img"): $got"
 done
-[ "$n" -ge 8 ] || fail "only $n BitLocker images in $tarball"
+[ "$n" -ge 8 ] || fail "only $n BitLocker images in testdata/bitlocker-windows.tar.xz"
 finish

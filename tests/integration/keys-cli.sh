@@ -1,6 +1,6 @@
 #!/bin/sh
 # vhdunlock keys: which key opens which volume, and --save.  Over the
-# volumes of ../shared/testdata (made by Windows and cryptsetup, not by us):
+# volumes of testdata/ (made by Windows and cryptsetup, not by us):
 # every BitLocker image with a startup key names that protector (as
 # images.conf lists it) and --save writes <GUID>.BEK equal, byte for byte,
 # to the .BEK file Windows wrote, mode 0600; a recovery password or a clear
@@ -11,8 +11,8 @@
 . "$top_srcdir/tests/integration/lib.sh"
 need jq cryptsetup cmp stat
 cd "$work" || exit 1
-tar -xJf "$top_srcdir/../shared/testdata/bitlocker-windows.tar.xz"
-tar -xJf "$top_srcdir/../shared/testdata/luks1-images.tar.xz"
+unpack_fixture bitlocker-windows.tar.xz
+unpack_fixture luks1-images.tar.xz
 dir=$(dirname "$(find . -name images.conf | head -n 1)")
 conf="$dir/images.conf"
 nsk=0

@@ -21,6 +21,16 @@ finish() {
 	printf '%d failure(s); scratch files kept in %s\n' "$failures" "$work"
 	exit 1
 }
+# unpack_fixture NAME [TAR-OPTIONS...]: unpack testdata/NAME (a tar.xz of
+# the repository) into the current directory.  A fixture that is missing or
+# does not unpack is a failure that ends the test: never a skip, never a
+# pass over zero images.
+unpack_fixture() {
+	uf=$top_srcdir/testdata/$1
+	shift
+	[ -f "$uf" ] || { fail "fixture $uf is missing"; finish; }
+	tar -xJf "$uf" "$@" || { fail "fixture $uf does not unpack"; finish; }
+}
 # The xfsprogs in Debian 12 refuses file systems under 300 MB outside its
 # own test suite; these variables are how that suite gets small ones.
 mkfs_xfs_small() { TEST_DIR=1 TEST_DEV=1 QA_CHECK_FS=1 mkfs.xfs -q -f "$@"; }
@@ -94,7 +104,7 @@ gpt_vhd() {
 }
 
 # conf_get SECTION KEY: KEY's value in [SECTION] of the ini-style file
-# $conf (../shared/testdata's images.conf)
+# $conf (testdata/bitlocker-windows.tar.xz's images.conf)
 conf_get() {
 	awk -v s="[$1]" -v k="$2" '
 		$0 == s { in_s = 1; next }

@@ -8,7 +8,7 @@
 #   p4 a plain LVM PV: plainvg (x)
 # Each decrypted volume and logical volume exports exactly the content that
 # was written into it; keys that open nothing exit 3 naming the key slots;
-# the LUKS1 images of ../shared/testdata open with their key file.
+# the LUKS1 images of testdata/ open with their key file.
 . "$top_srcdir/tests/integration/lib.sh"
 need cryptsetup pvcreate vgcreate lvcreate lvs losetup sgdisk partx qemu-img mkfs.ext4 mkfs.ext2 jq blkid
 cd "$work"
@@ -98,13 +98,17 @@ printf 'wrong' > wrong
 	fail "detached header with a wrong key: $(cat err)"
 grep -qF 'correct horse' err && fail "the passphrase appeared in a message"
 
-# The LUKS1 images of ../shared/testdata, with their key file.
-tar -xJf "$top_srcdir/../shared/testdata/luks1-images.tar.xz"
+# The LUKS1 images of testdata/, with their key file.
+unpack_fixture luks1-images.tar.xz
 kf=$(find . -name keyfile1 | head -n 1)
+[ -n "$kf" ] || fail "luks1-images.tar.xz holds no keyfile1"
+n=0
 for img in $(find . -name 'luks1_*.img' | sort); do
+	n=$((n + 1))
 	rm -f out.img
 	"$VHDUNLOCK" export "$img" disk out.img --key-file "$kf" 2>err &&
 		[ "$(blkid -p -o value -s UUID out.img)" = DEAD-BABE ] &&
 		ok "$(basename "$img"): payload UUID DEAD-BABE" || fail "$(basename "$img"): $(cat err)"
 done
+[ "$n" -ge 3 ] || fail "luks1-images.tar.xz: expected 3 images, found $n"
 finish

@@ -11,7 +11,6 @@
 . "$top_srcdir/tests/integration/lib.sh"
 
 dec="$top_builddir/tests/tools/luks-decrypt"
-testdata="$top_srcdir/../shared/testdata"
 need cryptsetup mkfs.ext4 cmp dd truncate base64 blkid head
 [ -x "$dec" ] || skip "$dec not built"
 cd "$work" || exit 1
@@ -197,19 +196,19 @@ if inline partial $PB --init-only; then
 	fi
 fi
 
-# --- LUKS1 images of the shared corpus
-if [ -f "$testdata/luks1-images.tar.xz" ]; then
-	tar xJf "$testdata/luks1-images.tar.xz"
-	for img in luks1-dev/*.img; do
-		b=$(basename "$img" .img)
-		if expect "$b" 0 --key-file luks1-dev/keyfile1 "$img"; then
-			u=$(blkid -p -o value -s UUID "$b.out")
-			[ "$u" = DEAD-BABE ] && ok "$b: payload UUID DEAD-BABE" ||
-				fail "$b: payload UUID '$u'"
-		fi
-	done
-else
-	say "note: no $testdata/luks1-images.tar.xz"
-fi
+# --- LUKS1 images of the shared corpus (made by cryptsetup)
+unpack_fixture luks1-images.tar.xz
+nimg=0
+for img in luks1-dev/*.img; do
+	[ -f "$img" ] || continue
+	nimg=$((nimg + 1))
+	b=$(basename "$img" .img)
+	if expect "$b" 0 --key-file luks1-dev/keyfile1 "$img"; then
+		u=$(blkid -p -o value -s UUID "$b.out")
+		[ "$u" = DEAD-BABE ] && ok "$b: payload UUID DEAD-BABE" ||
+			fail "$b: payload UUID '$u'"
+	fi
+done
+[ "$nimg" -ge 3 ] || fail "luks1-images.tar.xz: expected 3 images, found $nimg"
 
 finish

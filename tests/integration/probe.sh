@@ -1,12 +1,12 @@
 #!/bin/sh
 # Volume probe against blkid: images made by the real tools (mkfs.*, mkntfs,
-# mkswap, cryptsetup, pvcreate) and by Windows (the shared BitLocker and
-# LUKS1 corpus); vu-probe's KIND, LABEL and UUID must be what
+# mkswap, cryptsetup, pvcreate) and by Windows (the BitLocker and
+# LUKS1 images of testdata/); vu-probe's KIND, LABEL and UUID must be what
 # `blkid -p` reports for the same file.
 . "$top_srcdir/tests/integration/lib.sh"
 
 probe="$top_builddir/tests/tools/vu-probe"
-testdata="$top_srcdir/../shared/testdata"
+testdata="$top_srcdir/testdata"
 need blkid
 [ -x "$probe" ] || skip "$probe not built"
 

@@ -2,7 +2,7 @@
  *
  * Known answers come from published sources (each cited where used) and
  * from Windows-made BitLocker volumes and a cryptsetup-made LUKS1 volume of
- * the shared test corpus (../shared/testdata), whose keys were recovered by
+ * the Windows-made images of testdata/, whose keys were recovered by
  * an independent implementation (cryptsetup 2.6 `bitlkDump` / `luksDump
  * --dump-volume-key`) and whose plaintext is checkable (the NTFS or FAT
  * boot sector, with the serial number images.conf records). */
