@@ -13,3 +13,13 @@ apt-get install -y -qq --no-install-recommends \
 	mtools jq strace attr openssl cryptsetup-bin lvm2 dislocker libbde-utils xz-utils hyperfine \
 	python3 python3-cryptography curl \
 	>/dev/null
+# Azurite, the Azure Storage emulator, for the tests that read page blobs
+# over HTTP (tests/integration/blob-lib.sh).  Node.js and npm come with the
+# machine; Debian's own are the fallback.  Pinned: its messages and API
+# versions are what the tests expect.
+AZURITE_VERSION=3.37.0
+if [ "$(azurite-blob --version 2>/dev/null || true)" != "$AZURITE_VERSION" ]; then
+	command -v npm >/dev/null 2>&1 ||
+		apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+	npm install -g --no-audit --no-fund --loglevel=error "azurite@$AZURITE_VERSION" >/dev/null
+fi

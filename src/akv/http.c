@@ -3,7 +3,6 @@
  * received into secret memory. */
 #include <curl/curl.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,30 +14,13 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "crypto/crypto.h"
+#include "source/curl_common.h"
 
 #define MAX_TRIES 5
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 void akv_url_for_message(const char *url, char *out, size_t size)
 {
-	size_t n = strcspn(url, "?#");
-
-	snprintf(out, size, "%.*s", (int)(n < 400 ? n : 400), url);
-}
-
-static void host_of(const char *url, char *out, size_t size)
-{
-	const char *p = strstr(url, "://");
-	size_t n;
-
-	p = p ? p + 3 : url;
-	n = strcspn(p, "/?#");
-	snprintf(out, size, "%.*s", (int)(n < 200 ? n : 200), p);
+	vu_url_for_message(url, out, size);
 }
 
 void akv_response_free(struct akv_response *r)
@@ -86,6 +68,11 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 		  sizeof(((struct akv_response *)0)->www_authenticate) },
 		{ "retry-after:", offsetof(struct akv_response, retry_after),
 		  sizeof(((struct akv_response *)0)->retry_after) },
+		{ "location:", offsetof(struct akv_response, location),
+		  sizeof(((struct akv_response *)0)->location) },
+		{ "azure-asyncoperation:", offsetof(struct akv_response,
+						    async_operation),
+		  sizeof(((struct akv_response *)0)->async_operation) },
 	};
 
 	for (size_t k = 0; k < sizeof(keep) / sizeof(keep[0]); k++) {
@@ -102,109 +89,6 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 		}
 	}
 	return len;
-}
-
-/* The CA bundle libcurl trusts by default: the one it was built with
- * (libcurl 7.84 tells), else where the distributions keep it. */
-static const char *system_bundle(void)
-{
-	static const char *const known[] = {
-		"/etc/ssl/certs/ca-certificates.crt", /* Debian, Alpine, Arch */
-		"/etc/pki/tls/certs/ca-bundle.crt",   /* Fedora, RHEL */
-		"/etc/ssl/ca-bundle.pem",	      /* openSUSE */
-		"/etc/ssl/cert.pem",
-	};
-	static char built[1024];
-#if LIBCURL_VERSION_NUM >= 0x075400
-	CURL *h = curl_easy_init();
-	char *p = NULL;
-
-	if (h && curl_easy_getinfo(h, CURLINFO_CAINFO, &p) == CURLE_OK && p &&
-	    access(p, R_OK) == 0 && strlen(p) < sizeof(built)) {
-		strcpy(built, p);
-		curl_easy_cleanup(h);
-		return built;
-	}
-	curl_easy_cleanup(h);
-#endif
-	(void)built;
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (access(known[i], R_OK) == 0)
-			return known[i];
-	vu_log(VU_LOG_WARN, "no system CA bundle found: only the --ca-file "
-	       "certificates are trusted");
-	return NULL;
-}
-
-/* The system's CA bundle followed by the --ca-file, as one blob: CAINFO
- * alone would replace the system's trust instead of adding to it. */
-static int ca_blob(const char *extra, char **out, size_t *len)
-{
-	const char *files[] = { system_bundle(), extra };
-	char *buf = NULL;
-	size_t n = 0;
-
-	for (int i = 0; i < 2; i++) {
-		FILE *fp = files[i] ? fopen(files[i], "re") : NULL;
-		char chunk[65536];
-		size_t got;
-
-		if (!fp) {
-			if (i == 1) {
-				free(buf);
-				return vu_fail(-ENOENT, "%s: cannot open the CA "
-					       "file: %s", extra, strerror(errno));
-			}
-			continue;
-		}
-		while ((got = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
-			char *b = realloc(buf, n + got + 2);
-			if (!b) {
-				fclose(fp);
-				free(buf);
-				return vu_fail(-ENOMEM, "out of memory");
-			}
-			buf = b;
-			memcpy(buf + n, chunk, got);
-			n += got;
-		}
-		fclose(fp);
-		if (buf)
-			buf[n++] = '\n';
-	}
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
-static int curl_error(CURLcode c, const char *url, const char *detail)
-{
-	char host[256], where[512];
-
-	host_of(url, host, sizeof(host));
-	akv_url_for_message(url, where, sizeof(where));
-	switch (c) {
-	case CURLE_COULDNT_RESOLVE_HOST:
-		return vu_fail(-EHOSTUNREACH, "cannot resolve host %s (DNS): "
-			       "check the name and the network", host);
-	case CURLE_COULDNT_CONNECT:
-		return vu_fail(-EHOSTUNREACH, "cannot connect to %s: %s", host,
-			       detail);
-	case CURLE_OPERATION_TIMEDOUT:
-		return vu_fail(-ETIMEDOUT, "no answer from %s in time (%s)",
-			       host, detail);
-	case CURLE_PEER_FAILED_VERIFICATION:
-		return vu_fail(-EACCES, "TLS: the certificate of %s is not "
-			       "trusted (%s); add its CA with --ca-file", host,
-			       detail);
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_SSL_CIPHER:
-	case CURLE_SSL_CACERT_BADFILE:
-		return vu_fail(-EACCES, "TLS with %s failed: %s", host, detail);
-	default:
-		return vu_fail(-EIO, "%s: %s", where, detail);
-	}
 }
 
 /* Seconds to wait before try number `tried` + 1: Retry-After (seconds or
@@ -266,26 +150,10 @@ static int once(const struct akv_http_opts *o, const char *method,
 	for (size_t i = 0; headers && headers[i]; i++)
 		list = curl_slist_append(list, headers[i]);
 	curl_easy_setopt(h, CURLOPT_URL, url);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR,
-			 o->allow_http ? "http,https" : "https");
-#else /* libcurl before 7.85 (Ubuntu 22.04: 7.81, RHEL 9: 7.76) */
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS,
-			 o->allow_http ? (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)
-				       : (long)CURLPROTO_HTTPS);
-#endif
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (ca) {
-		struct curl_blob blob = { (void *)ca, calen, CURL_BLOB_NOCOPY };
-		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
-	}
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	vu_curl_setup(h, o->allow_http, ca, calen, err);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, timeout < 10 ? timeout : 10L);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "vhdunlock/" PACKAGE_VERSION);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -294,7 +162,7 @@ static int once(const struct akv_http_opts *o, const char *method,
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
 	c = curl_easy_perform(h);
 	if (c != CURLE_OK)
-		r = curl_error(c, url, err[0] ? err : curl_easy_strerror(c));
+		r = vu_curl_error(c, url, err[0] ? err : curl_easy_strerror(c));
 	else
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
 	/* the list holds a copy of the bearer header: wipe it too */
@@ -314,14 +182,14 @@ int akv_http(const struct akv_http_opts *o, const char *method,
 	size_t calen = 0;
 	int r = 0;
 
-	pthread_once(&curl_once, curl_init);
+	vu_curl_init();
 	memset(resp, 0, sizeof(*resp));
 	if (strncmp(url, "https://", 8) &&
 	    !(o->allow_http && !strncmp(url, "http://", 7))) {
 		akv_url_for_message(url, where, sizeof(where));
 		return vu_fail(-EINVAL, "%s: only https:// URLs are used", where);
 	}
-	if (o->ca_file && (r = ca_blob(o->ca_file, &ca, &calen)) < 0)
+	if (o->ca_file && (r = vu_curl_ca_blob(o->ca_file, &ca, &calen)) < 0)
 		return r;
 	for (int tried = 1;; tried++) {
 		r = once(o, method, url, bearer, headers, body, ca, calen, resp);

@@ -23,6 +23,9 @@ struct akv_response {
 	size_t len, cap;
 	char www_authenticate[1024];
 	char retry_after[64];
+	/* a long-running operation's (Resource Manager): where to poll */
+	char location[2048];
+	char async_operation[2048];
 };
 
 /* method "GET" or "POST"; headers NULL-terminated (may be NULL); bearer

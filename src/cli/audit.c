@@ -279,9 +279,7 @@ static int open_without_keys(const char *image, struct cli_keys *k,
 	int r;
 
 	vu_keyring_init(&none);
-	r = vu_disk_open(image, d);
-	for (size_t i = 0; r == 0 && i < k->nadd; i++)
-		r = vu_disk_add(*d, k->add_disks[i]);
+	r = cli_open_images((char *)image, k, d);
 	if (r == 0)
 		r = vu_disk_unlock(*d, &none);
 	vu_keyring_free(&none);

@@ -64,6 +64,12 @@ enum {
 	OPT_CA_FILE,
 	OPT_ACCESS_TOKEN_FILE,
 	OPT_MACHINE,
+	OPT_ARM_URL,
+	OPT_ACCESS_SECONDS,
+	OPT_KEEP_ACCESS,
+	OPT_CACHE_SIZE,
+	OPT_CACHE_DIR,
+	OPT_STATS,
 };
 #define CLI_KEY_OPTIONS                                                     \
 	{ "bek", required_argument, NULL, OPT_BEK },                        \
@@ -81,7 +87,13 @@ enum {
 	{ "ca-file", required_argument, NULL, OPT_CA_FILE },                \
 	{ "access-token-file", required_argument, NULL,                     \
 	  OPT_ACCESS_TOKEN_FILE },                                          \
-	{ "machine", required_argument, NULL, OPT_MACHINE }
+	{ "machine", required_argument, NULL, OPT_MACHINE },                \
+	{ "arm-url", required_argument, NULL, OPT_ARM_URL },                \
+	{ "access-seconds", required_argument, NULL, OPT_ACCESS_SECONDS },  \
+	{ "keep-access", no_argument, NULL, OPT_KEEP_ACCESS },              \
+	{ "cache-size", required_argument, NULL, OPT_CACHE_SIZE },          \
+	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },            \
+	{ "stats", no_argument, NULL, OPT_STATS }
 
 /* The end of every command's option table: -h/--help and KEYS, which
  * cli_next_option takes itself, and the terminator. */
@@ -109,18 +121,35 @@ enum {
 	"  --access-token-file FILE       a Key Vault bearer token\n"        \
 	"  --ca-file FILE                 more trusted CA certificates\n"    \
 	"  --machine NAME                 ADE's MachineName tag (LUKS)\n"    \
-	"  (VHDUNLOCK_RECOVERY_PASSWORD also gives a recovery password)\n"
+	"  (VHDUNLOCK_RECOVERY_PASSWORD also gives a recovery password)\n" \
+	"IMAGE may be a path, an https:// URL (a SAS), @FILE (the URL on\n" \
+	"its first line; @- standard input) or the resource ID of a managed\n" \
+	"disk or snapshot:\n"                                                \
+	"  --arm-url URL                  Resource Manager endpoint\n"       \
+	"  --access-seconds N             read access asked for (3600)\n"   \
+	"  --keep-access                  do not revoke it at the end\n"    \
+	"  --cache-size SIZE              block cache of a URL (256M)\n"    \
+	"  --cache-dir DIR                keep fetched blocks on disk\n"    \
+	"  --stats                        at exit, what was transferred\n"
 
 struct cli_keys {
 	struct vu_keyring ring;
 	/* Key Vault (src/akv/ade.h) */
 	const char *vault_url, *kek_pem, *auth, *ca_file, *token_file,
 		*machine;
+	char *ca_file_abs;	/* --ca-file made absolute */
 	const char **secret_urls;
 	size_t nsecret_urls;
 	int given; /* any key option or variable */
 	size_t nadd;
 	const char **add_disks; /* --add-disk, in order (argv strings) */
+	/* images given as URLs or resource IDs (src/cli/image.c) */
+	const char *arm_url, *cache_dir;
+	unsigned access_seconds;
+	uint64_t cache_size;
+	int keep_access, stats;
+	int hold_images;	/* cli_keys_free leaves them open (mount) */
+	struct cli_images *images;
 };
 
 /* 1 when c was a key option (and was taken), 0 when not, <0 on error. */
@@ -132,7 +161,25 @@ int cli_open_disk(const char *image, struct cli_keys *k, struct vu_disk **d);
 int cli_locked_fail(const struct vu_volume *v);
 /* Report a detached LUKS header that opened no volume: exit status 3. */
 int cli_disk_locked_fail(const struct vu_disk *d);
+/* Wipe the keys; unless k->hold_images, also end the images
+ * (cli_images_end). */
 void cli_keys_free(struct cli_keys *k);
+
+/* ---- IMAGE forms (image.c) ---- */
+/* Resolve spec (a path, URL, @FILE or resource ID): *name is what to give
+ * vu_disk_open / vu_disk_add (the path, or the URL without query of the
+ * source registered for it).  spec is an argv string: a URL's query is
+ * wiped in it once the URL is open. */
+int cli_image_resolve(struct cli_keys *k, char *spec, const char **name);
+/* Open the images (IMAGE and --add-disk) and nothing else: no keys. */
+int cli_open_images(char *image, struct cli_keys *k, struct vu_disk **d);
+/* --stats printed, read access revoked (unless --keep-access), sources
+ * closed.  <0 when a revocation failed (already reported). */
+int cli_images_end(struct cli_keys *k);
+/* The URL source an image name stands for, or NULL (a file). */
+struct vu_blk *cli_image_source(const char *name);
+/* "256M", "1G", "4096" */
+int cli_parse_size(const char *s, uint64_t *out);
 
 /* ---- a command's arguments ---- */
 

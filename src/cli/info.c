@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "core/guid.h"
 #include "disk/disk.h"
+#include "source/url.h"
 
 static const char *table_name(enum vu_table_type t)
 {
@@ -29,6 +30,53 @@ static json_object *jguid(const uint8_t g[16])
 
 	vu_guid_format(g, s);
 	return json_object_new_string(s);
+}
+
+/* An image read over HTTP: what the server said of it (never the query). */
+static json_object *source_json(const char *name)
+{
+	struct vu_blk *b = cli_image_source(name);
+	struct vu_url_info in;
+	json_object *o;
+
+	if (!b)
+		return NULL;
+	vu_url_info(b, &in);
+	o = json_object_new_object();
+	json_object_object_add(o, "url", jstr(in.display));
+	json_object_object_add(o, "size", json_object_new_uint64(in.size));
+	json_object_object_add(o, "etag", jstr(in.etag));
+	json_object_object_add(o, "last_modified", jstr(in.last_modified));
+	json_object_object_add(o, "page_blob",
+			       json_object_new_boolean(in.page_blob));
+	if (in.have_map) {
+		json_object_object_add(o, "written_bytes",
+				       json_object_new_uint64(in.written_bytes));
+		json_object_object_add(o, "written_ranges",
+				       json_object_new_uint64(in.nranges));
+	}
+	return o;
+}
+
+static void print_source(const char *name, const char *tag)
+{
+	struct vu_blk *b = cli_image_source(name);
+	struct vu_url_info in;
+	char size[32], written[32];
+
+	if (!b)
+		return;
+	vu_url_info(b, &in);
+	vu_human_size(in.size, size, sizeof(size));
+	printf("%ssource:     %s over HTTP, %s (%" PRIu64 " bytes), ETag %s\n",
+	       tag, in.page_blob ? "page blob" : "file", size, in.size,
+	       in.etag[0] ? in.etag : "(none)");
+	if (in.have_map) {
+		vu_human_size(in.written_bytes, written, sizeof(written));
+		printf("%swritten:    %s in %" PRIu64 " page ranges (the rest "
+		       "reads as zeros without a request)\n", tag, written,
+		       in.nranges);
+	}
 }
 
 static json_object *container_json(const struct vu_container_info *c)
@@ -330,10 +378,12 @@ static void print_json(const struct vu_disk *d)
 {
 	json_object *root = json_object_new_object(), *vols;
 
-	json_object *disks = json_object_new_array();
+	json_object *disks = json_object_new_array(), *src;
 
 	/* the first image at the top, as before --add-disk existed */
 	json_object_object_add(root, "image", jstr(d->images[0].path));
+	if ((src = source_json(d->images[0].path)))
+		json_object_object_add(root, "source", src);
 	json_object_object_add(root, "container",
 			       container_json(&d->images[0].container));
 	json_object_object_add(root, "partition_table",
@@ -345,6 +395,8 @@ static void print_json(const struct vu_disk *d)
 		snprintf(id, sizeof(id), "d%zu", k + 1);
 		json_object_object_add(o, "id", jstr(id));
 		json_object_object_add(o, "image", jstr(d->images[k].path));
+		if ((src = source_json(d->images[k].path)))
+			json_object_object_add(o, "source", src);
 		json_object_object_add(o, "container",
 				       container_json(&d->images[k].container));
 		json_object_object_add(o, "partition_table",
@@ -474,6 +526,7 @@ static void print_image(const struct vu_disk *d, size_t k)
 		snprintf(tag, sizeof(tag), "d%zu ", k + 1);
 	vu_human_size(c->virtual_size, size, sizeof(size));
 	printf("%simage:      %s\n", tag, im->path);
+	print_source(im->path, tag);
 	printf("%scontainer:  %s%s%s, %s (%" PRIu64 " bytes), %" PRIu32
 	       "-byte sectors\n", tag, vu_container_format_name(c->format),
 	       c->format == VU_FMT_RAW ? "" : " ",

@@ -40,13 +40,46 @@ int cli_key_option(int c, const char *arg, struct cli_keys *k)
 		k->auth = arg;
 		return 1;
 	case OPT_CA_FILE:
-		k->ca_file = arg;
+		/* absolute: a mount's daemon revokes and renews read access
+		 * after it has changed to / */
+		free(k->ca_file_abs);
+		k->ca_file_abs = realpath(arg, NULL);
+		k->ca_file = k->ca_file_abs ? k->ca_file_abs : arg;
 		return 1;
 	case OPT_ACCESS_TOKEN_FILE:
 		k->token_file = arg;
 		return 1;
 	case OPT_MACHINE:
 		k->machine = arg;
+		return 1;
+	case OPT_ARM_URL:
+		k->arm_url = arg;
+		return 1;
+	case OPT_ACCESS_SECONDS: {
+		char *end;
+		unsigned long v = strtoul(arg, &end, 10);
+		if (*end || end == arg || v < 300 || v > 86400 * 7)
+			return vu_fail(-EINVAL, "--access-seconds %s: expected "
+				       "a number of seconds from 300 to 604800",
+				       arg);
+		k->access_seconds = (unsigned)v;
+		return 1;
+	}
+	case OPT_KEEP_ACCESS:
+		k->keep_access = 1;
+		return 1;
+	case OPT_CACHE_SIZE:
+		if (cli_parse_size(arg, &k->cache_size) < 0 ||
+		    k->cache_size < (8u << 20))
+			return vu_fail(-EINVAL, "--cache-size %s: expected a "
+				       "size of at least 8M (such as 256M, "
+				       "2G)", arg);
+		return 1;
+	case OPT_CACHE_DIR:
+		k->cache_dir = arg;
+		return 1;
+	case OPT_STATS:
+		k->stats = 1;
 		return 1;
 	case OPT_SECRET_URL: {
 		const char **u = realloc(k->secret_urls,
@@ -111,6 +144,29 @@ static int unlock(struct vu_disk *d, struct cli_keys *k)
 	return r;
 }
 
+int cli_open_images(char *image, struct cli_keys *k, struct vu_disk **d)
+{
+	const char *name;
+	int r;
+
+	*d = NULL;
+	r = cli_image_resolve(k, image, &name);
+	if (r < 0)
+		return r;
+	r = vu_disk_open(name, d);
+	for (size_t i = 0; i < k->nadd && r == 0; i++) {
+		r = cli_image_resolve(k, (char *)k->add_disks[i], &name);
+		if (r == 0)
+			r = vu_disk_add(*d, name);
+	}
+	if (r < 0) {
+		vu_disk_close(*d);
+		*d = NULL;
+	}
+	return r;
+}
+
+/* image and the --add-disk strings are argv's (see cli_image_resolve). */
 int cli_open_disk(const char *image, struct cli_keys *k, struct vu_disk **d)
 {
 	int r;
@@ -121,11 +177,9 @@ int cli_open_disk(const char *image, struct cli_keys *k, struct vu_disk **d)
 		return r;
 	if (k->ring.count)
 		k->given = 1;
-	r = vu_disk_open(image, d);
+	r = cli_open_images((char *)image, k, d);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < k->nadd && r == 0; i++)
-		r = vu_disk_add(*d, k->add_disks[i]);
 	if (r == 0)
 		r = unlock(*d, k);
 	if (r < 0) {
@@ -156,4 +210,10 @@ void cli_keys_free(struct cli_keys *k)
 	free(k->add_disks);
 	k->add_disks = NULL;
 	k->nadd = 0;
+	if (!k->hold_images) {
+		cli_images_end(k);
+		free(k->ca_file_abs);
+		k->ca_file_abs = NULL;
+		k->ca_file = NULL;
+	}
 }

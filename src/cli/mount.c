@@ -131,8 +131,11 @@ int cmd_mount(int argc, char **argv)
 			       vu_kind_name(v->probe.kind), v->id);
 	}
 	/* The keys have done their work; the unlocked volumes hold what
-	 * they need.  Wipe them before serving anything. */
+	 * they need.  Wipe them before serving anything (the images stay
+	 * open: they are revoked at unmount). */
+	keys.hold_images = 1;
 	cli_keys_free(&keys);
+	keys.hold_images = 0;
 
 	/* libfuse unmounts by the path it was given, after the daemon has
 	 * changed to /: give it an absolute one. */
@@ -147,7 +150,7 @@ int cmd_mount(int argc, char **argv)
 					  "directory", argv[optind + 1]));
 		goto out;
 	}
-	fsname = make_fsname(image);
+	fsname = make_fsname(d->images[0].path);
 	if (!fsname) {
 		status = cli_fail(vu_fail(-ENOMEM, "out of memory"));
 		goto out;
@@ -162,7 +165,7 @@ int cmd_mount(int argc, char **argv)
 		vu_err_clear();
 		goto out;
 	}
-	vu_log(VU_LOG_INFO, "%s mounted at %s", image, mp);
+	vu_log(VU_LOG_INFO, "%s mounted at %s", d->images[0].path, mp);
 	r = vu_fuse_run(f);
 	status = r < 0 ? cli_fail(r) : EXIT_OK;
 out:

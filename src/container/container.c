@@ -19,6 +19,7 @@
 #include "container/vhd_format.h"
 #include "core/guid.h"
 #include "core/log.h"
+#include "source/source.h"
 
 #define MAX_CHAIN 16
 
@@ -176,7 +177,7 @@ static int open_image(const char *path, size_t depth,
 	r = chain_push(ci, path);
 	if (r < 0)
 		return r;
-	r = vu_file_open(path, &file);
+	r = vu_source_open(path, &file);
 	if (r < 0)
 		return r;
 	im = &ci->chain[idx];

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""A local test double of Entra ID, the instance metadata service and Key
-Vault, following their documented REST contracts closely enough for
+"""A local test double of Entra ID, the instance metadata service, Key
+Vault and Azure Resource Manager's disks and snapshots, following their documented REST contracts closely enough for
 vhdunlock's tests (no emulator of Key Vault exists):
 
   POST /{tenant}/oauth2/v2.0/token   client secret, or a client assertion:
@@ -11,32 +11,78 @@ vhdunlock's tests (no emulator of Key Vault exists):
   GET  /secrets/{name}[/{version}], GET /secrets (paged, nextLink),
   GET  /deletedsecrets/{name}, GET /deletedkeys/{name},
   POST /keys/{name}/{version}/unwrapkey  (real RSA: OAEP, OAEP-256, 1_5)
+  Azure Resource Manager, Microsoft.Compute disks and snapshots
+  (api-version=2023-10-02, a token for https://management.azure.com):
+  GET  {id}, POST {id}/beginGetAccess, POST {id}/endGetAccess,
+  GET  /subscriptions/S/providers/Microsoft.Compute/locations/L/
+       DiskOperations/{op}   polled through Location (monitor=true: 202
+       until done, then the result) or Azure-AsyncOperation (a status body)
 
 Key Vault calls need api-version=7.4 and a bearer token; without one they
 get 401 with the Bearer challenge naming the tenant.  Permissions per
 principal (secrets/get, secrets/list, keys/unwrapKey) give 403s; faults
 (status S for the first N requests matching a method and path) give 429
 with Retry-After and 5xx; a fault with "sleep" waits that long first (a
-time-out).  Every request is logged to STATE/requests.log,
-one JSON line, without tokens or secret values.
+time-out); "code" names the error code of its body (default "Fault"), as
+{"method": "POST", "path": "/beginGetAccess$", "status": 429,
+"retry_after": "0", "code": "TooManyRequests", "count": 1} for ARM.
+Every request is logged to STATE/requests.log, one JSON line, without
+tokens or secret values (ARM calls: no query, so never a SAS).  Tokens carry their audience, from the scope asked for
+(https://vault.azure.net/.default or https://management.azure.com/.default;
+the metadata service's resource likewise); a token for the other service
+gets 401.  Tokens of "static_tokens" are good for both.
+
+"arm": [ RESOURCE, ... ] lists the disks and snapshots; RESOURCE is
+  {"id": "/subscriptions/S/resourceGroups/G/providers/Microsoft.Compute/
+          snapshots/N" (or .../disks/N),
+   "sas": the accessSAS to hand out, "size": bytes,
+   "location": "westeurope", "osType": optional,
+   "diskState": "Unattached" (default) | "Attached" | "Reserved" | ...,
+   "managedBy": a VM's id (attached disks),
+   "encryptionSettings": [{"secretUrl": U, "keyUrl": K (optional),
+                           "sourceVault": vault id (optional)}],
+   "encryptionSettingsVersion": "1.1" (default),
+   "asyncOperation": true to send Azure-AsyncOperation besides Location,
+   "polls": answers "in progress" before the grant's result (default 0),
+   "endPolls": the same for endGetAccess (default 0),
+   "retryAfter": the Retry-After seconds of 202s (default 0),
+   "beginStatus": 409 | 403 | other: beginGetAccess always fails so,
+   "revoke": {"container": C, "blob": B}: endGetAccess deletes that blob
+             at "azurite": {"endpoint": "http://127.0.0.1:P/devstoreaccount1"}
+             (tests/kv/azblob.py), so the SAS stops working}
+  Principals need "arm/read", "arm/beginGetAccess", "arm/endGetAccess"
+  (or "arm/*") in "permissions", else 403 AuthorizationFailed.  beginGetAccess
+  sets diskState to ActiveSAS, endGetAccess back; an attached disk gets 409
+  OperationNotAllowed.  endGetAccess answers 202 (Location, and
+  Azure-AsyncOperation when asyncOperation), then 200 without a body.
 
   fake_azure.py --config CONF.json --state DIR
 writes DIR/https.port, DIR/http.port, then DIR/ready; TLS from
-DIR/server.pem and DIR/server.key (make-ca.sh).  "{vault}" in a tag value
-is replaced by the server's own https://HOST:PORT (KEK URLs)."""
-import argparse, base64, hashlib, http.server, json, os, re, secrets, signal
-import socketserver, ssl, sys, threading, time, urllib.parse
+DIR/server.pem and DIR/server.key (make-ca.sh).  "{vault}" in a tag value,
+a secretUrl or a keyUrl is replaced by the server's own https://HOST:PORT."""
+import argparse, base64, datetime, hashlib, http.server, json, os, re, secrets
+import signal, socketserver, ssl, sys, threading, time, urllib.parse, uuid
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import azblob  # noqa: E402  (endGetAccess revokes a SAS by deleting its blob)
+
 ARGS = None
 CONF = None
 LOCK = threading.Lock()
-TOKENS = {}      # token -> (principal name, expiry)
+TOKENS = {}      # token -> (principal name, expiry, audience)
 FAULTS = []      # dicts with a count left
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+VAULT_AUD = "https://vault.azure.net"
+ARM_AUD = "https://management.azure.com"
+SCOPES = {VAULT_AUD + "/.default": VAULT_AUD, ARM_AUD + "/.default": ARM_AUD}
+IMDS_RESOURCES = {VAULT_AUD: VAULT_AUD, ARM_AUD: ARM_AUD, ARM_AUD + "/": ARM_AUD}
+ARM_API = "2023-10-02"
+ARM_STATE = {}   # lower-case resource id -> {"diskState": ...}
+OPS = {}         # operation id -> {"kind", "res", "left", "start", "sub"}
 
 
 def b64url_decode(s):
@@ -92,6 +138,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                       "has_auth": bool(self.token),
                       "metadata_header": self.headers.get("Metadata"),
                       "principal": None}
+        if self.path_only.startswith("/subscriptions/"):
+            # ARM: the path only (a query could someday carry a token)
+            self.entry["query"] = None
+            self.entry["api_version"] = self.query.get("api-version", [None])[0]
         length = int(self.headers.get("Content-Length") or 0)
         self.body = self.rfile.read(length) if length else b""
         fault = None
@@ -108,7 +158,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             hdr = {"Retry-After": fault["retry_after"]} \
                 if "retry_after" in fault else None
             self.entry["fault"] = True
-            self.reply(fault["status"], {"error": {"code": "Fault",
+            self.reply(fault["status"], {"error": {"code": fault.get("code", "Fault"),
                        "message": "injected fault"}}, hdr)
             return False
         return True
@@ -119,6 +169,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return
             if self.path_only == "/metadata/identity/oauth2/token":
                 return self.imds()
+            if self.path_only.startswith("/subscriptions/"):
+                return self.arm("GET")
             return self.vault("GET")
         except Exception as e:  # never a traceback to the client
             self.kv_error(500, "InternalError", "test server: %s" % e)
@@ -130,15 +182,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             m = re.fullmatch(r"/([^/]+)/oauth2/v2\.0/token", self.path_only)
             if m:
                 return self.token_endpoint(m.group(1))
+            if self.path_only.startswith("/subscriptions/"):
+                return self.arm("POST")
             return self.vault("POST")
         except Exception as e:
             self.kv_error(500, "InternalError", "test server: %s" % e)
 
     # ---- Entra ID ----
-    def issue(self, principal, lifetime=3599):
+    def issue(self, principal, audience, lifetime=3599):
         tok = secrets.token_urlsafe(32)
         with LOCK:
-            TOKENS[tok] = (principal, time.time() + lifetime)
+            TOKENS[tok] = (principal, time.time() + lifetime, audience)
         return tok
 
     def token_endpoint(self, tenant):
@@ -154,7 +208,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if f.get("grant_type") != "client_credentials":
             return self.entra_error(400, "unsupported_grant_type",
                 "AADSTS70003: unsupported grant type", 70003)
-        if f.get("scope") != "https://vault.azure.net/.default":
+        if f.get("scope") not in SCOPES:
             return self.entra_error(400, "invalid_scope",
                 "AADSTS70011: The provided value for scope is not valid.", 70011)
         cid = f.get("client_id")
@@ -181,9 +235,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 "AADSTS7000216: client_assertion or client_secret is required.",
                 7000216)
         self.entry["grant"] = "secret" if "client_secret" in f else "assertion"
+        self.entry["scope"] = f["scope"]
         self.reply(200, {"token_type": "Bearer", "expires_in": 3599,
                          "ext_expires_in": 3599,
-                         "access_token": self.issue(name)})
+                         "access_token": self.issue(name, SCOPES[f["scope"]])})
 
     def check_assertion(self, p, cid, tenant, jwt):
         if "federated_token" in p:
@@ -234,8 +289,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.headers.get("Metadata") != "true":
             return self.entra_error(400, "invalid_request",
                 "Required metadata header not specified", 0)
+        resource = self.query.get("resource", [None])[0]
         if self.query.get("api-version") != ["2018-02-01"] or \
-                self.query.get("resource") != ["https://vault.azure.net"]:
+                resource not in IMDS_RESOURCES:
             return self.entra_error(400, "invalid_request",
                 "bad api-version or resource", 0)
         cid = self.query.get("client_id", [None])[0]
@@ -245,28 +301,38 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     (mi == "user" and cid and p.get("client_id") == cid):
                 self.entry["principal"] = name
                 now = int(time.time())
-                return self.reply(200, {"access_token": self.issue(name, 86399),
+                return self.reply(200, {"access_token": self.issue(
+                        name, IMDS_RESOURCES[resource], 86399),
                     "client_id": p.get("client_id", "system"),
                     "expires_in": "86399", "expires_on": str(now + 86399),
                     "ext_expires_in": "86399", "not_before": str(now),
-                    "resource": "https://vault.azure.net", "token_type": "Bearer"})
+                    "resource": resource, "token_type": "Bearer"})
         return self.entra_error(400, "invalid_request", "Identity not found", 0)
 
     # ---- Key Vault ----
-    def principal(self):
+    def principal(self, audience):
+        """(principal, None) for a good token for AUDIENCE, else (None,
+        why): "missing", "invalid", "expired" or the token's audience"""
+        if not self.token:
+            return None, "missing"
         if self.token in CONF.get("static_tokens", {}):
-            return CONF["static_tokens"][self.token]
+            return CONF["static_tokens"][self.token], None
         with LOCK:
             p = TOKENS.get(self.token)
-        if p and p[1] > time.time():
-            return p[0]
-        return None
+        if not p:
+            return None, "invalid"
+        if p[1] <= time.time():
+            return None, "expired"
+        if p[2] != audience:
+            return None, p[2]
+        return p[0], None
 
     def vault(self, method):
         base = "https://%s" % self.headers.get("Host")
-        who = self.principal()
+        who, why = self.principal(VAULT_AUD)
         if not who:
             return self.kv_error(401, "Unauthorized",
+                "AKV10022: Invalid audience." if why == ARM_AUD else
                 "AKV10000: Request is missing a Bearer or PoP token.", headers={
                 "WWW-Authenticate": 'Bearer authorization="%s/%s", resource='
                 '"https://vault.azure.net"' % (CONF["authority"], CONF["tenant"])})
@@ -391,6 +457,245 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.entry["alg"] = alg
         self.reply(200, {"kid": "%s/keys/%s/%s" % (base, name, version),
                          "value": b64url(plain)})
+
+    # ---- Azure Resource Manager: Microsoft.Compute disks and snapshots ----
+    # Following "Disks - Get", "Disks - Grant Access", "Disks - Revoke
+    # Access" and the Snapshots ones, and ARM's asynchronous operations
+    # ("Track asynchronous Azure operations"): 202 with Location (polled:
+    # 202 until done, then the operation's result) and, for Compute,
+    # Azure-AsyncOperation (polled: a status body, the result in
+    # properties.output).
+    def arm_error(self, status, code, message, headers=None):
+        self.reply(status, {"error": {"code": code, "message": message}}, headers)
+
+    def arm_unauthorized(self, why):
+        messages = {
+            "missing": ("AuthenticationFailed", "Authentication failed. The "
+                        "'Authorization' header is missing."),
+            "invalid": ("InvalidAuthenticationToken", "The access token is "
+                        "invalid."),
+            "expired": ("ExpiredAuthenticationToken", "The access token "
+                        "expiry UTC time is earlier than current UTC time.")}
+        code, msg = messages.get(why, ("InvalidAuthenticationTokenAudience",
+            "The access token has been obtained for wrong audience or "
+            "resource '%s'. It should exactly match with one of the allowed "
+            "audiences 'https://management.core.windows.net/','https://"
+            "management.core.windows.net','https://management.azure.com/',"
+            "'https://management.azure.com'." % why))
+        desc = "The authentication failed because of missing 'Authorization' " \
+            "header." if why == "missing" else "The access token is not valid."
+        self.arm_error(401, code, msg, {"WWW-Authenticate":
+            'Bearer authorization_uri="%s/%s", error="invalid_token", '
+            'error_description="%s"' % (CONF["authority"], CONF["tenant"], desc)})
+
+    def arm_denied(self, who, res, action):
+        p = CONF["principals"][who]
+        oid = p.get("object_id", str(uuid.uuid5(uuid.NAMESPACE_URL, who)))
+        self.arm_error(403, "AuthorizationFailed",
+            "The client '%s' with object id '%s' does not have authorization "
+            "to perform action 'Microsoft.Compute/%s/%s' over scope '%s' or "
+            "the scope is invalid. If access was recently granted, please "
+            "refresh your credentials." % (p.get("client_id", oid), oid,
+                                           arm_kind(res), action, res["id"]))
+
+    def arm(self, method):
+        who, why = self.principal(ARM_AUD)
+        if not who:
+            return self.arm_unauthorized(why)
+        self.entry["principal"] = who
+        api = self.query.get("api-version", [None])[0]
+        if api is None:
+            return self.arm_error(400, "MissingApiVersionParameter",
+                "The api-version query parameter (?api-version=) is required "
+                "for all requests.")
+        path = self.path_only
+        m = re.fullmatch(r"/subscriptions/([^/]+)/providers/Microsoft\.Compute/"
+                         r"locations/([^/]+)/DiskOperations/([^/]+)", path, re.I)
+        if api != ARM_API:
+            kind = re.search(r"/(disks|snapshots)/", path, re.I)
+            return self.arm_error(400, "NoRegisteredProviderFound",
+                "No registered resource provider found for location '%s' and "
+                "API version '%s' for type '%s'. The supported api-versions "
+                "are '%s'." % (m.group(2) if m else "westeurope", api,
+                "locations/DiskOperations" if m else
+                kind.group(1) if kind else "unknown", ARM_API))
+        if m and method == "GET":
+            return self.arm_poll(m.group(1), m.group(3))
+        m = re.fullmatch(r"(/subscriptions/[^/]+/resourceGroups/[^/]+/providers/"
+                         r"Microsoft\.Compute/(?:disks|snapshots)/[^/]+)"
+                         r"(?:/(beginGetAccess|endGetAccess))?", path, re.I)
+        if not m or (method == "GET") != (m.group(2) is None):
+            return self.arm_error(404, "NotFound", "no such operation: %s %s"
+                                  % (method, path))
+        res = next((r for r in CONF.get("arm", [])
+                    if r["id"].lower() == m.group(1).lower()), None)
+        if not res:
+            parts = m.group(1).split("/")
+            return self.arm_error(404, "ResourceNotFound",
+                "The Resource 'Microsoft.Compute/%s/%s' under resource group "
+                "'%s' was not found. For more details please go to "
+                "https://aka.ms/ARMResourceNotFoundFix" % (parts[-2], parts[-1],
+                                                           parts[4]))
+        op = (m.group(2) or "read")
+        self.entry["arm_op"] = op
+        perms = CONF["principals"][who].get("permissions", [])
+        if "arm/" + op not in perms and "arm/*" not in perms:
+            return self.arm_denied(who, res, "read" if op == "read"
+                                   else op + "/action")
+        if op == "read":
+            return self.reply(200, self.arm_resource(res))
+        if op == "beginGetAccess":
+            return self.arm_begin(res)
+        return self.arm_end(res)
+
+    def arm_resource(self, res):
+        """The disk or snapshot as GET returns it."""
+        base = "https://%s" % self.headers.get("Host")
+        rid, size = res["id"], res["size"]
+        parts = rid.split("/")
+        body = {"id": rid, "name": parts[-1],
+                "type": "Microsoft.Compute/" + arm_kind(res),
+                "location": res.get("location", "westeurope"),
+                "sku": {"name": "Standard_LRS", "tier": "Standard"},
+                "properties": {
+                    "diskSizeGB": -(-size // (1 << 30)), "diskSizeBytes": size,
+                    "diskState": arm_state(res), "provisioningState": "Succeeded",
+                    "timeCreated": "2024-01-01T00:00:00.0000000+00:00",
+                    "uniqueId": str(uuid.uuid5(uuid.NAMESPACE_URL, rid.lower()))}}
+        if res.get("managedBy"):
+            body["managedBy"] = res["managedBy"]
+        if res.get("osType"):
+            body["properties"]["osType"] = res["osType"]
+        if arm_kind(res) == "snapshots":
+            body["properties"]["incremental"] = False
+        vault_id = "/subscriptions/%s/resourceGroups/%s/providers/" \
+            "Microsoft.KeyVault/vaults/%s" % (parts[2], parts[4],
+                                              CONF.get("vault_name", "kv"))
+        settings = []
+        for e in res.get("encryptionSettings", []):
+            sv = {"id": e.get("sourceVault", vault_id)}
+            s = {"diskEncryptionKey": {"sourceVault": sv,
+                 "secretUrl": e["secretUrl"].replace("{vault}", base)}}
+            if e.get("keyUrl"):
+                s["keyEncryptionKey"] = {"sourceVault": sv,
+                                         "keyUrl": e["keyUrl"].replace("{vault}", base)}
+            settings.append(s)
+        if settings:
+            body["properties"]["encryptionSettingsCollection"] = {
+                "enabled": True, "encryptionSettings": settings,
+                "encryptionSettingsVersion": res.get("encryptionSettingsVersion", "1.1")}
+        return body
+
+    def arm_begin(self, res):
+        """Grant Access: validate, then start an operation (202)."""
+        try:
+            req = json.loads(self.body or b"null")
+            access, secs = req.get("access"), req.get("durationInSeconds")
+        except (ValueError, AttributeError):
+            return self.arm_error(400, "InvalidRequestContent", "The request "
+                                  "content was invalid and could not be deserialized.")
+        if access != "Read":
+            return self.arm_error(400, "InvalidParameter", "The value '%s' of "
+                "parameter 'grantAccessData.access' is not valid." % access)
+        if not isinstance(secs, int) or isinstance(secs, bool) or secs <= 0:
+            return self.arm_error(400, "InvalidParameter", "The value of "
+                "parameter 'grantAccessData.durationInSeconds' is not valid.")
+        self.entry["duration"] = secs
+        forced = res.get("beginStatus")
+        if forced == 403:
+            return self.arm_denied(self.entry["principal"], res,
+                                   "beginGetAccess/action")
+        name = res["id"].rsplit("/", 1)[-1]
+        if forced == 409 or arm_state(res) == "Attached":
+            return self.arm_error(409, "OperationNotAllowed",
+                "Operation 'beginGetAccess' is not allowed on %s '%s' since "
+                "the disk is attached to VM '%s'." % (
+                    "Disk" if arm_kind(res) == "disks" else "Snapshot", name,
+                    res.get("managedBy", "unknown")))
+        if forced:
+            return self.arm_error(forced, "Conflict" if forced < 500 else
+                                  "InternalServerError", "configured failure")
+        with LOCK:
+            ARM_STATE[res["id"].lower()] = "ActiveSAS"
+        self.arm_accepted(res, "grant", res.get("polls", 0))
+
+    def arm_end(self, res):
+        """Revoke Access: the SAS stops working now (its blob is deleted
+        when "revoke" says which), the operation still runs."""
+        rv = res.get("revoke")
+        if rv:
+            try:
+                azblob.delete_blob(CONF["azurite"]["endpoint"], rv["container"],
+                                   rv["blob"])
+                self.entry["revoked"] = True
+            except azblob.BlobError as e:   # deleted already: revoked too
+                self.entry["revoked"] = "BlobNotFound" in str(e) or str(e)[:80]
+        with LOCK:
+            ARM_STATE.pop(res["id"].lower(), None)
+        self.arm_accepted(res, "end", res.get("endPolls", 0))
+
+    def arm_accepted(self, res, kind, polls):
+        """202 with the operation's Location (and Azure-AsyncOperation)."""
+        opid = str(uuid.uuid4())
+        sub = res["id"].split("/")[2]
+        with LOCK:
+            OPS[opid] = {"kind": kind, "res": res, "left": polls, "sub": sub.lower(),
+                         "start": iso_now()}
+        self.entry["operation"] = opid
+        self.reply(202, None, self.arm_op_headers(res, opid, True))
+
+    def arm_op_headers(self, res, opid, with_async):
+        url = "https://%s/subscriptions/%s/providers/Microsoft.Compute/" \
+            "locations/%s/DiskOperations/%s?%%sapi-version=%s" % (
+                self.headers.get("Host"), res["id"].split("/")[2],
+                res.get("location", "westeurope"), opid, ARM_API)
+        h = {"Location": url % "monitor=true&",
+             "Retry-After": str(res.get("retryAfter", 0))}
+        if with_async and res.get("asyncOperation"):
+            h["Azure-AsyncOperation"] = url % ""
+        return h
+
+    def arm_poll(self, sub, opid):
+        monitor = self.query.get("monitor") == ["true"]   # the Location URL
+        self.entry["arm_op"] = "poll-location" if monitor else "poll-async"
+        with LOCK:
+            op = OPS.get(opid)
+            if op and op["sub"] == sub.lower():
+                running = op["left"] > 0
+                op["left"] -= running
+        if not op or op["sub"] != sub.lower():
+            return self.arm_error(404, "NotFound", "The operation '%s' was "
+                                  "not found." % opid)
+        res, grant = op["res"], op["kind"] == "grant"
+        if running:
+            if monitor:
+                return self.reply(202, None, self.arm_op_headers(res, opid, False))
+            return self.reply(200, {"name": opid, "status": "InProgress",
+                                    "startTime": op["start"]},
+                              {"Retry-After": str(res.get("retryAfter", 0))})
+        output = {"accessSAS": res["sas"]} if grant else None
+        if monitor:
+            return self.reply(200, output)
+        body = {"name": opid, "status": "Succeeded", "startTime": op["start"],
+                "endTime": iso_now()}
+        if output:
+            body["properties"] = {"output": output}
+        self.reply(200, body)
+
+
+def arm_kind(res):
+    """"disks" or "snapshots", from the resource id"""
+    return res["id"].split("/")[-2].lower()
+
+
+def arm_state(res):
+    with LOCK:
+        return ARM_STATE.get(res["id"].lower(), res.get("diskState", "Unattached"))
+
+
+def iso_now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%S.%f0+00:00")
 
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
