@@ -41,8 +41,12 @@ dev_pv() { # FILE SIZE VG SPECS...: a PV file (loop detached afterwards)
 	losetup -d "$dev"
 	loops=$(printf '%s' "$loops" | sed "s|$dev||")
 }
-dev_pv data.pv 40M datavg lv1:16:lv1.img lv2:8:lv2.img
-dev_pv plain.pv 16M plainvg x:4:x.img
+# VG names carry this run's suffix: lvm scans every loop device, so a VG
+# of the same name on the machine, or another test under make -j, must not
+# collide with ours.
+dvg="datavg$$" pvg="plainvg$$"
+dev_pv data.pv 40M "$dvg" lv1:16:lv1.img lv2:8:lv2.img
+dev_pv plain.pv 16M "$pvg" x:4:x.img
 cp data.pv data.img && truncate -s 72M data.img
 cryptsetup reencrypt --encrypt --type luks2 --reduce-device-size 32M --batch-mode \
 	--key-file pass --pbkdf pbkdf2 --pbkdf-force-iterations 1000 data.img >mk.log 2>&1 ||
@@ -60,13 +64,13 @@ qemu-img convert -f raw -O vpc -o subformat=fixed,force_size=on disk.raw disk.vh
 
 KEYS="--luks-header root.hdr --passphrase-file pass"
 "$VHDUNLOCK" info --json disk.vhd $KEYS > info.json 2>err || fail "info: $(cat err)"
-jq -e '(.volumes | map(.id)) == ["p1","p2","p3","p4","datavg-lv1","datavg-lv2","plainvg-x"]' info.json >/dev/null &&
+jq -e --arg d "$dvg" --arg p "$pvg" '(.volumes | map(.id)) == ["p1","p2","p3","p4","\($d)-lv1","\($d)-lv2","\($p)-x"]' info.json >/dev/null &&
 	ok "volumes: $(jq -c '.volumes | map(.id)' info.json)" || fail "volumes: $(jq -c '.volumes | map({id, kind})' info.json)"
 jq -e '.volumes[1].luks.detached_header == "root.hdr" and .volumes[1].luks.content.kind == "ext4" and .volumes[1].luks.content.label == "root"' info.json >/dev/null &&
 	ok "p2: detached LUKS2 header used, ext4 inside" || fail "p2: $(jq -c '.volumes[1]' info.json)"
 jq -e '.volumes[2].kind == "luks2" and .volumes[2].luks.content.kind == "lvm2" and .volumes[2].luks.keyslots[0].pbkdf == "pbkdf2"' info.json >/dev/null &&
 	ok "p3: LUKS2 holding an LVM PV" || fail "p3: $(jq -c '.volumes[2]' info.json)"
-jq -e '(.lvm | map(.vg) | sort) == ["datavg","plainvg"] and (.volumes[4].kind == "ext4")' info.json >/dev/null &&
+jq -e --arg d "$dvg" --arg p "$pvg" '(.lvm | map(.vg) | sort) == ([$d, $p] | sort) and (.volumes[4].kind == "ext4")' info.json >/dev/null &&
 	ok "LVM: datavg and plainvg, lv1 is ext4" || fail "LVM: $(jq -c '.lvm' info.json)"
 
 check() { # NAME VOLUME WANT_FILE [BYTES]
@@ -80,9 +84,9 @@ check() { # NAME VOLUME WANT_FILE [BYTES]
 }
 check "p2 (detached header) exports the original ext4" p2 root.orig
 check "p1 (plain ext2) exports as is" p1 boot.img 8388608
-check "datavg-lv1 (LVM in LUKS2) exports its ext4" datavg-lv1 lv1.img
-check "datavg-lv2 exports its bytes" datavg-lv2 lv2.img
-check "plainvg-x (plain PV) exports its bytes" plainvg-x x.img
+check "$dvg-lv1 (LVM in LUKS2) exports its ext4" "$dvg-lv1" lv1.img
+check "$dvg-lv2 exports its bytes" "$dvg-lv2" lv2.img
+check "$pvg-x (plain PV) exports its bytes" "$pvg-x" x.img
 rm -f out.img
 "$VHDUNLOCK" export disk.vhd p3 out.img $KEYS && cmp -s -n 41943040 data.pv out.img &&
 	ok "p3 decrypts to the PV that was encrypted" || fail "p3 decrypted"
