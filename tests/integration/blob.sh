@@ -107,6 +107,17 @@ for d in win lin; do
 		fail "$d: page map: written_bytes $got, page list $want"
 done
 
+# keys, extract and audit take a URL as well
+run x keys "@lin.sas" $LK --json && jq -e '.volumes[0].id == "p1" and .volumes[0].unlocked and .volumes[0].key.keyslot == 0' out >/dev/null &&
+	ok "keys over the SAS: p1 opens with key slot 0" || fail "keys: $(cat out err)"
+rm -rf ex.url
+run x extract "@lin.sas" p1:/dir ex.url $LK && rb=$(find ex.url -name random.bin) && cmp -s "$rb" tree/dir/random.bin &&
+	(cd ex.url && sha256sum -c --quiet vhdunlock-manifest.sha256) &&
+	ok "extract over the SAS: dir/ with its manifest" || fail "extract: $(cat err)"
+run x audit "@lin.sas" --json
+jq -e '.volumes[] | select(.id == "p1") | .verdict == "sealed"' out >/dev/null &&
+	ok "audit over the SAS: p1 sealed" || fail "audit: $(cat out err)"
+
 # the Linux volume's files through a mount over the URL, every one, with
 # the URL in a file and on the command line: the daemon's command line and
 # the mount table never show the signature (the query is wiped in argv)

@@ -57,4 +57,14 @@ for img in $(find bitlk -name '*.img' | sort); do
 		fail "$(basename "$img"): $got"
 done
 [ "$n" -ge 8 ] || fail "only $n BitLocker images in testdata/bitlocker-windows.tar.xz"
+# every long option a command's --help lists is in the man page
+man_txt=$(sed 's/\\-/-/g' "$top_srcdir/man/vhdunlock.1")
+missing=""
+for c in info export ls cat extract mount keys audit; do
+	for o in $("$VHDUNLOCK" $c --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+		printf '%s' "$man_txt" | grep -q -- "$o" || missing="$missing $c:$o"
+	done
+done
+[ -z "$missing" ] && ok "every --help option is in the man page" ||
+	fail "options missing from the man page:$missing"
 finish
