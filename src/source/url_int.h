@@ -16,11 +16,15 @@
  * scattered metadata reads do not pull in much more than they need, large
  * enough that a request's overhead is small against its transfer. */
 #define URL_BLOCK ((uint64_t)256 << 10)
-/* The most one request asks for (blocks): Azure serves any range, but
- * checksums and retries are cheaper on a few MiB. */
+/* The most a reader's own request asks for (blocks): a few MiB, so that
+ * scattered reads wait for little more than they need. */
 #define URL_MAX_REQ_BLOCKS 16
+/* The most a read-ahead request asks for (blocks, 32 MiB): servers have a
+ * cost per request (Azurite about 35 ms), so a sequential reader is fed
+ * with large ranges, several in flight. */
+#define URL_MAX_AHEAD_BLOCKS 128
 /* How far ahead sequential reads are fetched, at most. */
-#define URL_MAX_AHEAD ((uint64_t)64 << 20)
+#define URL_MAX_AHEAD ((uint64_t)256 << 20)
 #define URL_DEFAULT_CACHE ((uint64_t)256 << 20)
 #define URL_DEFAULT_CONNECTIONS 4
 /* Renew a SAS this long before it expires, at most (a fifth of its
@@ -43,7 +47,7 @@ struct url_block {
 struct url_job {
 	struct url_job *next;
 	size_t n;
-	struct url_block *b[URL_MAX_REQ_BLOCKS];
+	struct url_block *b[]; /* at most URL_MAX_AHEAD_BLOCKS */
 };
 
 /* One worker's connection (libcurl keeps it alive between requests). */
@@ -74,6 +78,10 @@ struct url_src {
 	size_t hash_size;	/* power of two */
 	struct url_block *lru_head, *lru_tail; /* ready blocks, newest first */
 	size_t nblocks, max_blocks, npending;
+	/* block buffers kept for reuse: a 256 KiB malloc is an mmap, and its
+	 * page faults cost more than the copy into it */
+	uint8_t **spare;
+	size_t nspare;
 	struct url_job *demand_head, *demand_tail, *ahead_head, *ahead_tail;
 	uint64_t seq_next, ahead;	/* read-ahead state */
 	int fatal;		/* an error every later read returns */

@@ -75,9 +75,22 @@ static void lru_push(struct url_src *u, struct url_block *b)
 		u->lru_tail = b;
 }
 
+static uint8_t *buffer_get(struct url_src *u)
+{
+	return u->nspare ? u->spare[--u->nspare] : malloc(URL_BLOCK);
+}
+
+static void buffer_put(struct url_src *u, uint8_t *p)
+{
+	if (p && u->spare && u->nspare < u->max_blocks)
+		u->spare[u->nspare++] = p;
+	else
+		free(p);
+}
+
 static void block_free(struct url_src *u, struct url_block *b)
 {
-	free(b->data);
+	buffer_put(u, b->data);
 	free(b->msg);
 	free(b);
 	u->nblocks--;
@@ -125,7 +138,7 @@ static struct url_block *block_new(struct url_src *u, uint64_t idx)
 
 	if (!b)
 		return NULL;
-	b->data = malloc(block_len(u, idx));
+	b->data = buffer_get(u);
 	if (!b->data) {
 		free(b);
 		return NULL;
@@ -170,13 +183,13 @@ static size_t queue(struct url_src *u, uint64_t idx, size_t n, int demand)
 	uint64_t last = (u->info.size - 1) / URL_BLOCK;
 	struct url_job *j;
 
-	if (n > URL_MAX_REQ_BLOCKS)
-		n = URL_MAX_REQ_BLOCKS;
+	if (n > (demand ? URL_MAX_REQ_BLOCKS : URL_MAX_AHEAD_BLOCKS))
+		n = demand ? URL_MAX_REQ_BLOCKS : URL_MAX_AHEAD_BLOCKS;
 	if (!demand && u->nblocks + n > u->max_blocks)
 		evict(u, n);
 	if (!demand && u->nblocks + n > u->max_blocks)
 		return 0;
-	j = calloc(1, sizeof(*j));
+	j = calloc(1, sizeof(*j) + n * sizeof(j->b[0]));
 	if (!j)
 		return 0;
 	while (j->n < n && idx + j->n <= last) {
@@ -237,6 +250,13 @@ static void read_ahead(struct url_src *u, uint64_t off, uint64_t end)
 		return;
 	idx = (end + URL_BLOCK - 1) / URL_BLOCK;
 	stop = (end + u->ahead + URL_BLOCK - 1) / URL_BLOCK;
+	while (idx < stop && (lookup(u, idx) || block_unwritten(u, idx)))
+		idx++;
+	/* wait until a large range is missing: a reader advancing by 1 MiB
+	 * must not turn into 1 MiB requests at the window's far end */
+	if (stop - idx < (u->ahead / URL_BLOCK) / 4 &&
+	    stop - idx < URL_MAX_AHEAD_BLOCKS)
+		return;
 	while (idx < stop && idx * URL_BLOCK < u->info.size) {
 		size_t got;
 		if (lookup(u, idx) || block_unwritten(u, idx)) {
@@ -410,7 +430,7 @@ static void *worker(void *arg)
 	pthread_mutex_lock(&u->lock);
 	for (;;) {
 		struct url_job *j = next_job(u);
-		uint8_t *dst[URL_MAX_REQ_BLOCKS];
+		uint8_t *dst[URL_MAX_AHEAD_BLOCKS];
 		uint64_t off, len = 0;
 		int r;
 
@@ -592,6 +612,9 @@ static void url_destroy(struct vu_blk *blk)
 			block_free(u, b);
 		}
 	free(u->hash);
+	while (u->nspare)
+		free(u->spare[--u->nspare]);
+	free(u->spare);
 	url_disk_cache_close(u->disk);
 	vu_page_map_free(&u->map);
 	if (u->url) {
@@ -628,9 +651,11 @@ static struct url_src *url_new(const char *url, const struct vu_url_opts *o)
 	while (u->hash_size < 2 * u->max_blocks)
 		u->hash_size *= 2;
 	u->hash = calloc(u->hash_size, sizeof(*u->hash));
-	if (!u->url || !u->hash) {
+	u->spare = calloc(u->max_blocks, sizeof(*u->spare));
+	if (!u->url || !u->hash || !u->spare) {
 		free(u->url);
 		free(u->hash);
+		free(u->spare);
 		free(u);
 		return NULL;
 	}
@@ -656,6 +681,18 @@ static int make_conns(struct url_src *u, unsigned n)
 			return r;
 	}
 	return 0;
+}
+
+/* Workers: the caller's choice, VHDUNLOCK_URL_CONNECTIONS (1 to 16), or
+ * four. */
+static unsigned connections(const struct vu_url_opts *o)
+{
+	const char *env = getenv("VHDUNLOCK_URL_CONNECTIONS");
+	long n = env ? atol(env) : 0;
+
+	if (o && o->connections)
+		return o->connections;
+	return n >= 1 && n <= 16 ? (unsigned)n : URL_DEFAULT_CONNECTIONS;
 }
 
 int vu_url_open(const char *url, const struct vu_url_opts *o,
@@ -692,9 +729,7 @@ int vu_url_open(const char *url, const struct vu_url_opts *o,
 	if (r == 0 && o && o->cache_dir)
 		r = url_disk_cache_open(o->cache_dir, u, &u->disk);
 	if (r == 0)
-		r = make_conns(u, o && o->connections
-					     ? o->connections
-					     : URL_DEFAULT_CONNECTIONS);
+		r = make_conns(u, connections(o));
 	if (r < 0) {
 		struct vu_blk fake = { .priv = u };
 		url_destroy(&fake);
