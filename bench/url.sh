@@ -22,7 +22,7 @@ build=${1:-.}
 top=$(cd "$(dirname "$0")/.." && pwd)
 vu=$(cd "$build" && pwd)/vhdunlock
 mk=$(cd "$build" && pwd)/tests/tools/mkbitlk
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 for f in "$vu" "$mk"; do
 	[ -x "$f" ] || { echo "url.sh: $f missing (make it first)" >&2; exit 1; }
 done
@@ -115,12 +115,11 @@ vol=$((2500 * 1048576))
 echo "== full read (best of $RUNS)"
 echo "| what | seconds | MB/s | vs curl |"
 echo "|:--|--:|--:|--:|"
-printf '%s %s %s\n' "curl -o /dev/null SAS (anchor, whole blob)" "$tc" "$size" \
+printf '%s\t%s\t%s\n' "curl -o /dev/null SAS (anchor, whole blob)" "$tc" "$size" \
 	"vhdunlock export SAS p1 - (decrypted volume)" "$tu" "$vol" \
 	"vhdunlock export disk.vhd p1 - (local file, cold)" "$tf" "$vol" |
-awk -v tc="$tc" -v sz="$size" '{
-	t = $(NF - 1); b = $NF; $NF = ""; $(NF) = ""; name = $0; sub(/ +$/, "", name)
-	printf "| %s | %.2f | %.0f | %.2f |\n", name, t, b / t / 1e6, (b / t) / (sz / tc)
+awk -F'\t' -v tc="$tc" -v sz="$size" '{
+	printf "| %s | %.2f | %.0f | %.2f |\n", $1, $2, $3 / $2 / 1e6, ($3 / $2) / (sz / tc)
 }'
 echo
 
