@@ -428,11 +428,18 @@ int url_fetch(struct url_src *u, struct url_conn *c, uint64_t off,
 				r = check_answer(u, &a, off, len);
 			else if ((a.status == 403 || a.status == 401) &&
 				 u->renew && !renewed) {
-				/* a refused SAS: ask for a new one, once */
+				/* a refused SAS: ask for a new one, once, unless
+				 * another worker has just done so */
 				renewed = 1;
 				free(a.body);
 				vu_err_clear();
-				if ((r = renew_url(u)) < 0)
+				pthread_mutex_lock(&u->renew_lock);
+				pthread_mutex_lock(&u->lock);
+				r = c->url_gen == u->url_gen;
+				pthread_mutex_unlock(&u->lock);
+				r = r ? renew_url(u) : 0;
+				pthread_mutex_unlock(&u->renew_lock);
+				if (r < 0)
 					return r;
 				tried--;
 				continue;

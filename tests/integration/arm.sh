@@ -34,13 +34,14 @@ guid=$(basename "$bek" .BEK)
 mkdir -p tree/etc
 echo linuxvm > tree/etc/hostname
 head -c 2000000 /dev/urandom > tree/data.bin
-mkfs.ext4 -q -F -L data -d tree lin.ext4 16M || { fail "mkfs.ext4"; finish; }
-cp lin.ext4 lin.luks && truncate -s 48M lin.luks
+head -c 12000000 /dev/urandom > tree/big.bin
+mkfs.ext4 -q -F -L data -d tree lin.ext4 24M || { fail "mkfs.ext4"; finish; }
+cp lin.ext4 lin.luks && truncate -s 56M lin.luks
 head -c 127 /dev/urandom | base64 -w0 > ade.key
 cryptsetup reencrypt --encrypt --type luks2 --reduce-device-size 32M --batch-mode \
 	--key-file ade.key --pbkdf pbkdf2 --pbkdf-force-iterations 1000 lin.luks >mk.log 2>&1 ||
 	{ fail "cryptsetup: $(cat mk.log)"; finish; }
-gpt_vhd lin.vhd 1:8300:48:lin.luks
+gpt_vhd lin.vhd 1:8300:56:lin.luks
 
 azurite_start
 trap cleanup EXIT
@@ -48,6 +49,8 @@ blob_upload win.vhd disks win.vhd && blob_upload lin.vhd disks lin.vhd ||
 	{ fail "upload"; finish; }
 blob_copy disks lin.vhd lin-revoke.vhd || fail "blob_copy"
 wsas=$(blob_sas disks win.vhd) lsas=$(blob_sas disks lin-revoke.vhd) ksas=$(blob_sas disks lin.vhd)
+# a SAS that expires in 9 s: the mount of RX must ask for a new one
+shortsas=$(blob_sas disks lin.vhd --minutes 0.15)
 
 # --- Entra ID, Key Vault and Resource Manager
 sh "$kv/make-ca.sh" "$work" || { fail "make-ca.sh"; finish; }
@@ -62,7 +65,7 @@ TENANT=72f988bf-86f1-41af-91ab-2d7cd011db47
 SECRET="s3cr3t-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 S=/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-ir/providers/Microsoft.Compute
 RW=$S/snapshots/win-os RL=$S/snapshots/lin-data RK=$S/snapshots/lin-keep
-RA=$S/disks/web01-os RD=$S/snapshots/denied
+RA=$S/disks/web01-os RD=$S/snapshots/denied RX=$S/snapshots/lin-renew
 perm='["secrets/get","keys/unwrapKey","arm/*"]'
 cat > conf.json <<JSON
 { "tenant": "$TENANT", "vault_name": "kv-ir",
@@ -90,7 +93,9 @@ cat > conf.json <<JSON
      "encryptionSettings": [{"secretUrl": "{vault}/secrets/lin-key/$V1", "keyUrl": "{vault}/keys/kek/$V1"}]},
     {"id": "$RA", "sas": "$ksas", "size": $(stat -c %s lin.vhd), "diskState": "Attached",
      "managedBy": "$S/../Microsoft.Compute/virtualMachines/web01"},
-    {"id": "$RD", "sas": "$ksas", "size": $(stat -c %s lin.vhd)}
+    {"id": "$RD", "sas": "$ksas", "size": $(stat -c %s lin.vhd)},
+    {"id": "$RX", "sas": ["$shortsas", "$ksas"], "size": $(stat -c %s lin.vhd),
+     "encryptionSettings": [{"secretUrl": "{vault}/secrets/lin-key/$V1", "keyUrl": "{vault}/keys/kek/$V1"}]}
   ],
   "faults": [ {"method": "POST", "path": "$RK/beginGetAccess\$", "status": 429, "retry_after": "0",
                "code": "TooManyRequests", "count": 1} ] }
@@ -113,6 +118,25 @@ run() {
 }
 logged() { jq -c "select($1)" requests.log | grep -q .; }
 ends() { jq -c "select(.method == \"POST\" and (.path | endswith(\"$1/endGetAccess\")))" requests.log | wc -l; }
+
+# 0. a SAS refused during a mount (expired) is replaced by a new grant:
+# the file being read is read right, not EIO
+if "$VHDUNLOCK" mount "$RX" "$mnt" $A --cache-size 8M 2>err; then
+	for _ in $(seq 100); do mounted "$mnt" && break; sleep 0.1; done
+	cmp -s tree/etc/hostname "$mnt/p1/etc/hostname" || fail "renew: hostname"
+	sleep 10
+	cmp -s tree/big.bin "$mnt/p1/big.bin" && ok "renew: big.bin read right after the first SAS expired" ||
+		fail "renew: big.bin not read right after the SAS expired"
+	n=$(jq -c "select(.method == \"POST\" and .path == \"$RX/beginGetAccess\" and .status == 202)" requests.log | wc -l)
+	[ "$n" -ge 2 ] && ok "renew: read access asked for again ($n grants)" ||
+		fail "renew: $n grants"
+	"$VHDUNLOCK" umount "$mnt" 2>err || fail "umount: $(cat err)"
+	for _ in $(seq 100); do mounted "$mnt" || break; sleep 0.1; done
+else
+	fail "mount $RX: $(cat err)"
+fi
+v=$(printf '%s' "$shortsas" | sed -n 's/.*[?&]sig=\([^&]*\).*/\1/p')
+printf '%s\n' "$v" > short.sig
 
 # 1. the Windows snapshot: the BEK secret of its encryption settings opens
 # p2, no --key-vault; access granted through Location polling
@@ -185,7 +209,7 @@ run info "$S/snapshots/nosuch" $A
 # 5. no secret in any output, --debug included
 run --debug info "$RW" $A
 run --debug ls "$RL" p1:/ $A
-for s in "$wsas" "$lsas" "$ksas"; do
+for s in "$wsas" "$lsas" "$ksas" "$shortsas"; do
 	v=$(printf '%s' "$s" | sed -n 's/.*[?&]sig=\([^&]*\).*/\1/p')
 	[ -n "$v" ] || fail "no signature in a SAS"
 	grep -qF -- "$v" all-output && fail "a SAS signature appeared in the output"

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Images read over HTTP from Azurite (the Azure Storage emulator): a
-# Windows-like disk (GPT, EFI FAT, BitLocker NTFS with its .BEK) and a
-# Linux data disk (GPT, inline LUKS2 with ext4, ADE-style key file), each
+# Windows-like disk (GPT, EFI FAT, BitLocker NTFS with its .BEK), an
+# Ubuntu-like OS disk (root LUKS2 whose header is only in the boot
+# partition's luks/osluksheader) and a Linux data disk (GPT, inline LUKS2
+# with ext4, ADE-style key file), each
 # uploaded as a page blob with only its non-zero pages written, give the
 # same info, ls, cat, export bytes and mount contents through a SAS URL and
 # through @FILE as from the local file.  The page map saves requests
@@ -45,20 +47,32 @@ cryptsetup reencrypt --encrypt --type luks2 --reduce-device-size 32M --batch-mod
 	{ fail "cryptsetup: $(cat mk.log)"; finish; }
 gpt_vhd lin.vhd 1:8300:56:lin.luks
 LK="--key-file key"
+# an Ubuntu-like OS disk after ADE: root LUKS2 whose header lives only in
+# the plain boot partition's luks/osluksheader (see ade.sh)
+mkdir -p ursrc/etc ub/luks && echo ubuntu-vm > ursrc/etc/hostname
+head -c 1000000 /dev/urandom > ursrc/etc/blob.bin
+mkfs.ext4 -q -F -d ursrc uroot.fs 24M && cp uroot.fs uroot.enc
+cryptsetup reencrypt --encrypt --type luks2 --header os.hdr --batch-mode --key-file key \
+	--pbkdf pbkdf2 --pbkdf-force-iterations 1000 uroot.enc >mk.log 2>&1 ||
+	{ fail "cryptsetup root: $(cat mk.log)"; finish; }
+truncate -s 32M os.hdr && cp os.hdr ub/luks/osluksheader
+mkfs.ext2 -q -F -d ub uboot.fs 40M || fail "mkfs.ext2 boot"
+gpt_vhd ubu.vhd 1:8300:24:uroot.enc 2:8300:40:uboot.fs
 
 azurite_start
 trap 'cleanup' EXIT
-for d in win lin; do
+for d in win lin ubu; do
 	blob_upload "$d.vhd" disks "$d.vhd" || { fail "upload $d.vhd"; finish; }
 done
-wsas=$(blob_sas disks win.vhd) && lsas=$(blob_sas disks lin.vhd) ||
-	{ fail "blob_sas"; finish; }
+wsas=$(blob_sas disks win.vhd) && lsas=$(blob_sas disks lin.vhd) &&
+	usas=$(blob_sas disks ubu.vhd) || { fail "blob_sas"; finish; }
 printf '%s\n' "$wsas" > win.sas
 printf '%s\n' "$lsas" > lin.sas
+printf '%s\n' "$usas" > ubu.sas
 : > all-output
 # sigs: every SAS signature used, raw and URL-decoded, for the leak checks
 sig_of() { printf '%s' "$1" | sed -n 's/.*[?&]sig=\([^&]*\).*/\1/p'; }
-for s in "$wsas" "$lsas"; do
+for s in "$wsas" "$lsas" "$usas"; do
 	v=$(sig_of "$s")
 	printf '%s\n' "$v" "$(printf '%s' "$v" | python3 -c 'import sys, urllib.parse; print(urllib.parse.unquote(sys.stdin.read()))')"
 done | sort -u > sigs
@@ -76,8 +90,12 @@ run() {
 
 # --- the same answers from the file, the URL and @FILE
 strip='del(.image, .source) | .disks |= map(del(.image, .source)) | del(.. | .path?)'
-for d in win lin; do
-	if [ $d = win ]; then K=$WK vol=p2 f=README.txt; else K=$LK vol=p1 f=dir/random.bin; fi
+for d in win lin ubu; do
+	case $d in
+	win) K=$WK vol=p2 f=README.txt ;;
+	lin) K=$LK vol=p1 f=dir/random.bin ;;
+	ubu) K=$LK vol=p1 f=etc/blob.bin ;;
+	esac
 	sas=$(cat $d.sas)
 	run local info --json $d.vhd $K && jq "$strip" out > info.local ||
 		fail "$d: local info: $(cat err)"
@@ -144,6 +162,18 @@ for form in "@lin.sas" "$lsas"; do
 		fail "mount ${form%%\?*}: $(cat err)"
 	fi
 done
+
+# the Ubuntu-like disk: root (its header found on the boot partition
+# read over the URL) and boot through one mount of the SAS
+if "$VHDUNLOCK" mount "@ubu.sas" "$mnt" $LK 2>err; then
+	for _ in $(seq 100); do mounted "$mnt" && break; sleep 0.1; done
+	same_tree "ubu over the SAS: p1 (root, detached header)" ursrc "$mnt/p1"
+	same_tree "ubu over the SAS: p2 (boot)" ub "$mnt/p2"
+	"$VHDUNLOCK" umount "$mnt" 2>err || fail "umount: $(cat err)"
+	for _ in $(seq 100); do mounted "$mnt" || break; sleep 0.1; done
+else
+	fail "mount @ubu.sas: $(cat err)"
+fi
 
 # --- --cache-dir: a second command is served from disk
 run x ls -l "$lsas" p1:/dir $LK --cache-dir cache --stats

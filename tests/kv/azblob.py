@@ -282,7 +282,7 @@ def main(argv=None):
 
     cmd("upload").add_argument("file")
     p = cmd("sas")
-    p.add_argument("--minutes", type=int, default=60)
+    p.add_argument("--minutes", type=float, default=60)
     p.add_argument("--perm", default="r")
     p.add_argument("--expired", action="store_true")
     p = cmd("overwrite")

@@ -35,7 +35,8 @@ gets 401.  Tokens of "static_tokens" are good for both.
 "arm": [ RESOURCE, ... ] lists the disks and snapshots; RESOURCE is
   {"id": "/subscriptions/S/resourceGroups/G/providers/Microsoft.Compute/
           snapshots/N" (or .../disks/N),
-   "sas": the accessSAS to hand out, "size": bytes,
+   "sas": the accessSAS to hand out (a list: one per grant in turn, the
+          last repeated), "size": bytes,
    "location": "westeurope", "osType": optional,
    "diskState": "Unattached" (default) | "Attached" | "Reserved" | ...,
    "managedBy": a VM's id (attached disks),
@@ -74,6 +75,7 @@ ARGS = None
 CONF = None
 LOCK = threading.Lock()
 TOKENS = {}      # token -> (principal name, expiry, audience)
+GRANTS = {}      # resource id (lower case) -> read accesses granted so far
 FAULTS = []      # dicts with a count left
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 VAULT_AUD = "https://vault.azure.net"
@@ -639,8 +641,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         opid = str(uuid.uuid4())
         sub = res["id"].split("/")[2]
         with LOCK:
+            nth = GRANTS.get(res["id"].lower(), 0)
+            if kind == "grant":
+                GRANTS[res["id"].lower()] = nth + 1
             OPS[opid] = {"kind": kind, "res": res, "left": polls, "sub": sub.lower(),
-                         "start": iso_now()}
+                         "start": iso_now(), "nth": nth}
         self.entry["operation"] = opid
         self.reply(202, None, self.arm_op_headers(res, opid, True))
 
@@ -673,7 +678,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.reply(200, {"name": opid, "status": "InProgress",
                                     "startTime": op["start"]},
                               {"Retry-After": str(res.get("retryAfter", 0))})
-        output = {"accessSAS": res["sas"]} if grant else None
+        sas = res["sas"]
+        if isinstance(sas, list):   # one per grant, the last repeated
+            sas = sas[min(op["nth"], len(sas) - 1)]
+        output = {"accessSAS": sas} if grant else None
         if monitor:
             return self.reply(200, output)
         body = {"name": opid, "status": "Succeeded", "startTime": op["start"],
