@@ -153,6 +153,9 @@ for form in "@lin.sas" "$lsas"; do
 			cat daemon.cmdline >> all-output
 			grep " $mnt " /proc/mounts >> all-output
 			ok "mount daemon $pid: command line $(cat daemon.cmdline)"
+			grep -Eq '^Max core file size +0 +0 ' "/proc/$pid/limits" &&
+				ok "mount daemon $pid: no core dumps (RLIMIT_CORE 0)" ||
+				fail "mount daemon $pid: core dumps allowed: $(grep core "/proc/$pid/limits")"
 		else
 			fail "no mount daemon found for $mnt"
 		fi
