@@ -125,6 +125,11 @@ for d in win lin ubu; do
 		fail "$d: page map: written_bytes $got, page list $want"
 done
 
+# @- reads the URL from standard input
+"$VHDUNLOCK" ls @- p2:/ $WK < win.sas > out 2>err && grep -q README.txt out &&
+	ok "@-: the URL from standard input" || fail "@-: $(cat err)"
+cat out err >> all-output
+
 # keys, extract and audit take a URL as well
 run x keys "@lin.sas" $LK --json && jq -e '.volumes[0].id == "p1" and .volumes[0].unlocked and .volumes[0].key.keyslot == 0' out >/dev/null &&
 	ok "keys over the SAS: p1 opens with key slot 0" || fail "keys: $(cat out err)"
