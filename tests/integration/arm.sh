@@ -35,13 +35,8 @@ mkdir -p tree/etc
 echo linuxvm > tree/etc/hostname
 head -c 2000000 /dev/urandom > tree/data.bin
 head -c 12000000 /dev/urandom > tree/big.bin
-mkfs.ext4 -q -F -L data -d tree lin.ext4 24M || { fail "mkfs.ext4"; finish; }
-cp lin.ext4 lin.luks && truncate -s 56M lin.luks
-head -c 127 /dev/urandom | base64 -w0 > ade.key
-cryptsetup reencrypt --encrypt --type luks2 --reduce-device-size 32M --batch-mode \
-	--key-file ade.key --pbkdf pbkdf2 --pbkdf-force-iterations 1000 lin.luks >mk.log 2>&1 ||
-	{ fail "cryptsetup: $(cat mk.log)"; finish; }
-gpt_vhd lin.vhd 1:8300:56:lin.luks
+ade_key ade.key
+luks_data_vhd lin.vhd tree ade.key 24 || finish
 
 azurite_start
 trap cleanup EXIT

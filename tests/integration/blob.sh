@@ -39,13 +39,8 @@ head -c 3000000 /dev/urandom > tree/dir/random.bin
 head -c 12000000 /dev/urandom > tree/big.bin
 for i in $(seq 200); do printf 'file %s\n' "$i" > "tree/dir/sub/f$i.txt"; done
 ln -s hello.txt tree/link
-mkfs.ext4 -q -F -L data -d tree lin.ext4 24M || { fail "mkfs.ext4"; finish; }
-cp lin.ext4 lin.luks && truncate -s 56M lin.luks
-head -c 127 /dev/urandom | base64 -w0 > key
-cryptsetup reencrypt --encrypt --type luks2 --reduce-device-size 32M --batch-mode \
-	--key-file key --pbkdf pbkdf2 --pbkdf-force-iterations 1000 lin.luks >mk.log 2>&1 ||
-	{ fail "cryptsetup: $(cat mk.log)"; finish; }
-gpt_vhd lin.vhd 1:8300:56:lin.luks
+ade_key key
+luks_data_vhd lin.vhd tree key 24 || finish
 LK="--key-file key"
 # an Ubuntu-like OS disk after ADE: root LUKS2 whose header lives only in
 # the plain boot partition's luks/osluksheader (see ade.sh)

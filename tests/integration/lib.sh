@@ -103,6 +103,23 @@ gpt_vhd() {
 	rm -f "$out.raw"
 }
 
+# ade_key FILE: an ADE Linux key file: base64 of 127 random bytes, no newline
+ade_key() { head -c 127 /dev/urandom | base64 -w0 > "$1"; }
+# luks_data_vhd OUT TREE KEYFILE MB: an ADE data disk as a fixed VHD: one
+# GPT partition of MB + 32 MiB holding an ext4 of TREE (MB MiB, label
+# data) encrypted in place with its LUKS2 header inline (cryptsetup
+# reencrypt, PBKDF2 kept fast); 1 with a failure recorded when a tool fails
+luks_data_vhd() {
+	mkfs.ext4 -q -F -L data -d "$2" "$1.ext4" "${4}M" >/dev/null ||
+		{ fail "mkfs.ext4 $1"; return 1; }
+	cp "$1.ext4" "$1.luks" && truncate -s "$(($4 + 32))M" "$1.luks"
+	cryptsetup reencrypt --encrypt --type luks2 --reduce-device-size 32M --batch-mode \
+		--key-file "$3" --pbkdf pbkdf2 --pbkdf-force-iterations 1000 "$1.luks" \
+		>"$1.mk.log" 2>&1 || { fail "cryptsetup $1: $(cat "$1.mk.log")"; return 1; }
+	gpt_vhd "$1" "1:8300:$(($4 + 32)):$1.luks"
+	rm -f "$1.ext4" "$1.luks"
+}
+
 # conf_get SECTION KEY: KEY's value in [SECTION] of the ini-style file
 # $conf (testdata/bitlocker-windows.tar.xz's images.conf)
 conf_get() {

@@ -20,13 +20,8 @@ echo linuxvm > tree/etc/hostname
 printf 'Port 22\n' > tree/etc/ssh/sshd_config
 head -c 300000 /dev/urandom > tree/home/alice/docs/report.bin
 printf 'notes\n' > tree/home/alice/notes.txt
-mkfs.ext4 -q -F -L data -d tree lin.ext4 16M || { fail "mkfs.ext4"; finish; }
-cp lin.ext4 lin.luks && truncate -s 48M lin.luks
-head -c 127 /dev/urandom | base64 -w0 > key
-cryptsetup reencrypt --encrypt --type luks2 --reduce-device-size 32M --batch-mode \
-	--key-file key --pbkdf pbkdf2 --pbkdf-force-iterations 1000 lin.luks >mk.log 2>&1 ||
-	{ fail "cryptsetup: $(cat mk.log)"; finish; }
-gpt_vhd lin.vhd 1:8300:48:lin.luks
+ade_key key
+luks_data_vhd lin.vhd tree key 16 || finish
 
 # check NAME IMAGE VOLUME KEYS...: mount, fls/icat on VOLUME.img
 check() {
