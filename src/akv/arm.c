@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "crypto/crypto.h"
+#include "source/curl_common.h"
 
 /* How long a grant may take before we give up (ARM usually needs a few
  * seconds). */
@@ -151,15 +152,13 @@ static void url_of(const struct arm_access *a, const char *suffix,
 		 a->id, suffix);
 }
 
+/* Retry-After (seconds or a date), else a second; at most the cap. */
 static void wait_retry_after(const struct akv_response *r)
 {
-	const char *env = getenv("VHDUNLOCK_RETRY_MAX_WAIT");
-	long cap = env ? atol(env) : 30, s = 1;
+	long s = vu_retry_after_seconds(r->retry_after), cap = vu_retry_max_wait();
 
-	if (r->retry_after[0])
-		s = atol(r->retry_after);
 	if (s < 0)
-		s = 0;
+		s = 1;
 	sleep((unsigned)(s < cap ? s : cap));
 }
 

@@ -95,21 +95,11 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
  * an HTTP date) or 1, 2, 4, 8 s; at most VHDUNLOCK_RETRY_MAX_WAIT (30). */
 static unsigned wait_for(const struct akv_response *r, int tried)
 {
-	const char *env = getenv("VHDUNLOCK_RETRY_MAX_WAIT");
-	unsigned cap = env ? (unsigned)atoi(env) : 30, w = 1u << (tried - 1);
+	unsigned cap = vu_retry_max_wait(), w = 1u << (tried - 1);
+	long s = vu_retry_after_seconds(r->retry_after);
 
-	if (r->retry_after[0]) {
-		char *end;
-		long s = strtol(r->retry_after, &end, 10);
-		struct tm tm = { 0 };
-		if (end != r->retry_after && !*end && s >= 0)
-			w = (unsigned)(s > 3600 ? 3600 : s);
-		else if (strptime(r->retry_after, "%a, %d %b %Y %H:%M:%S",
-				  &tm)) {
-			time_t at = timegm(&tm), now = time(NULL);
-			w = at > now ? (unsigned)(at - now) : 0;
-		}
-	}
+	if (s >= 0)
+		w = (unsigned)s;
 	return w < cap ? w : cap;
 }
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/error.h"
@@ -159,4 +160,29 @@ int vu_curl_error(CURLcode c, const char *url, const char *detail)
 	default:
 		return vu_fail(-EIO, "%s: %s", where, detail);
 	}
+}
+
+long vu_retry_after_seconds(const char *value)
+{
+	struct tm tm = { 0 };
+	char *end;
+	long s;
+
+	if (!value || !value[0])
+		return -1;
+	s = strtol(value, &end, 10);
+	if (end != value && !*end && s >= 0)
+		return s > 3600 ? 3600 : s;
+	if (strptime(value, "%a, %d %b %Y %H:%M:%S", &tm)) {
+		time_t at = timegm(&tm), now = time(NULL);
+		return at > now ? (long)(at - now) : 0;
+	}
+	return -1;
+}
+
+unsigned vu_retry_max_wait(void)
+{
+	const char *env = getenv("VHDUNLOCK_RETRY_MAX_WAIT");
+
+	return env ? (unsigned)atoi(env) : 30;
 }

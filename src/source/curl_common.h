@@ -28,6 +28,12 @@ void vu_url_for_message(const char *url, char *out, size_t size);
 /* "host[:port]" of url. */
 void vu_url_host(const char *url, char *out, size_t size);
 
+/* The seconds a Retry-After header value asks for: delta-seconds (at
+ * most an hour) or an HTTP date; -1 when empty or unreadable. */
+long vu_retry_after_seconds(const char *value);
+/* The longest wait between tries: VHDUNLOCK_RETRY_MAX_WAIT seconds (30). */
+unsigned vu_retry_max_wait(void);
+
 /* A libcurl failure as -EHOSTUNREACH, -ETIMEDOUT, -EACCES (TLS) or -EIO
  * with a message naming the host (detail: libcurl's error buffer). */
 int vu_curl_error(CURLcode c, const char *url, const char *detail);

@@ -294,21 +294,15 @@ static int status_retryable(long s)
 	       s == 504;
 }
 
-/* Milliseconds before try `tried` + 1: Retry-After, else 250 ms doubled;
- * at most VHDUNLOCK_RETRY_MAX_WAIT seconds (30). */
+/* Milliseconds before try `tried` + 1: Retry-After (seconds or a date),
+ * else 250 ms doubled; at most VHDUNLOCK_RETRY_MAX_WAIT seconds (30). */
 static unsigned wait_ms(const struct answer *a, int tried)
 {
-	const char *env = getenv("VHDUNLOCK_RETRY_MAX_WAIT");
-	unsigned cap = (env ? (unsigned)atoi(env) : 30) * 1000u;
-	unsigned w = 250u << (tried - 1);
-	char *end;
-	long s;
+	unsigned cap = vu_retry_max_wait() * 1000u, w = 250u << (tried - 1);
+	long s = vu_retry_after_seconds(a->retry_after);
 
-	if (a->retry_after[0]) {
-		s = strtol(a->retry_after, &end, 10);
-		if (end != a->retry_after && !*end && s >= 0)
-			w = (unsigned)(s > 3600 ? 3600000 : s * 1000);
-	}
+	if (s >= 0)
+		w = (unsigned)s * 1000u;
 	return w < cap ? w : cap;
 }
 
