@@ -51,8 +51,8 @@ int fuse_fill_attr(struct vu_fuse *f, fuse_ino_t ino, struct stat *st)
 
 /* The root's entry at offset i: 0 ".", 1 "..", 2 + i volume i's image,
  * 2 + n + i volume i's tree (absent without one).  0 and the name and
- * attributes (st_ino 0 for "." and ".."), or -ENOENT when the slot is
- * empty or its attributes cannot be read. */
+ * attributes (st_ino 0 for "." and ".."), -ENOENT when the slot is
+ * empty, or another -errno when its attributes cannot be read. */
 static int root_entry(struct vu_fuse *f, size_t i, char *name, size_t size,
 		      struct fuse_entry_param *e)
 {
@@ -75,7 +75,8 @@ static int root_entry(struct vu_fuse *f, size_t i, char *name, size_t size,
 		return -ENOENT;
 	snprintf(name, size, "%s", f->d->volumes[i - 2 - n].id);
 	e->ino = voldir_ino(f, i - 2 - n);
-	return tree_voldir_attr(f, i - 2 - n, &e->attr) ? -ENOENT : 0;
+	/* a tree whose root cannot be read now is an error, not absent */
+	return -tree_voldir_attr(f, i - 2 - n, &e->attr);
 }
 
 /* The root's slot holding name: 2 + i "<id>.img", 2 + n + i "<id>" (a
@@ -104,9 +105,14 @@ static void root_lookup(fuse_req_t req, const char *name)
 	struct fuse_entry_param e;
 	char ename[sizeof(f->d->volumes[0].id) + 8];
 	size_t slot = root_slot(f, name);
+	int r = slot ? root_entry(f, slot, ename, sizeof(ename), &e) : -ENOENT;
 
-	if (slot && root_entry(f, slot, ename, sizeof(ename), &e) == 0) {
+	if (r == 0) {
 		fuse_reply_entry(req, &e);
+		return;
+	}
+	if (r != -ENOENT) {
+		fuse_reply_err(req, -r); /* not cached: it may read later */
 		return;
 	}
 	/* Negative entries are cached as long: no file ever appears. */
@@ -133,8 +139,20 @@ static void root_readdir(fuse_req_t req, size_t size, off_t off, int plus)
 		char name[sizeof(f->d->volumes[0].id) + 8];
 		size_t n;
 
-		if (root_entry(f, i, name, sizeof(name), &e) < 0)
+		int r = root_entry(f, i, name, sizeof(name), &e);
+
+		if (r == -ENOENT)
 			continue;
+		if (r < 0) {
+			/* the entries so far; the next call starts here and
+			 * reports the error */
+			if (!used) {
+				fuse_reply_err(req, -r);
+				free(buf);
+				return;
+			}
+			break;
+		}
 		n = plus ? fuse_add_direntry_plus(req, buf + used, size - used,
 						  name, &e, (off_t)i + 1)
 			 : fuse_add_direntry(req, buf + used, size - used,

@@ -348,7 +348,8 @@ void tree_readlink(fuse_req_t req, fuse_ino_t ino)
 /* ---- setup ---- */
 
 /* Open volume i's file system when it holds one vu_fs reads.  0, also
- * when it does not open (warned, no tree); -ENOMEM. */
+ * when it is damaged (warned, no tree); -ENOMEM; -EIO when the image could
+ * not be read. */
 static int open_tree(struct vu_fuse *f, size_t i)
 {
 	struct vu_volume *v = &f->d->volumes[i];
@@ -357,10 +358,19 @@ static int open_tree(struct vu_fuse *f, size_t i)
 
 	if (!vu_fs_supported(kind))
 		return 0;
+	unsigned long failures = vu_blk_source_failures(NULL, 0);
+
 	vu_err_clear();
 	r = vu_fs_open(v->blk, kind, &f->fs[i]);
 	if (r == -ENOMEM)
 		return r;
+	if (r < 0 && vu_blk_source_failures(NULL, 0) != failures) {
+		/* not a damaged file system but an image that could not be
+		 * read: mounting without the tree would hide that */
+		f->fs[i] = NULL;
+		return vu_fail(-EIO, "%s: cannot read its %s file system: %s",
+			       v->id, vu_kind_name(kind), vu_errmsg(r));
+	}
 	if (r < 0) {
 		f->fs[i] = NULL;
 		vu_log(VU_LOG_WARN, "%s: cannot read its %s file system, "

@@ -171,6 +171,9 @@ int cli_open_disk(const char *image, struct cli_keys *k, struct vu_disk **d)
 {
 	int r;
 
+	char why[512];
+	unsigned long failures = vu_blk_source_failures(NULL, 0);
+
 	*d = NULL;
 	r = vu_keyring_add_env(&k->ring);
 	if (r < 0)
@@ -180,8 +183,14 @@ int cli_open_disk(const char *image, struct cli_keys *k, struct vu_disk **d)
 	r = cli_open_images((char *)image, k, d);
 	if (r < 0)
 		return r;
-	if (r == 0)
-		r = unlock(*d, k);
+	r = unlock(*d, k);
+	/* A read the image could not deliver may have been taken by a layer
+	 * for "not this kind" or "no header here": what was found would rest
+	 * on a disk read only in part, so nothing is shown. */
+	if (r == 0 && vu_blk_source_failures(why, sizeof(why)) != failures)
+		r = vu_fail(-EIO, "%s: the image could not be read while it "
+			    "was opened, so what it holds is not shown: %s",
+			    (*d)->images[0].path, why);
 	if (r < 0) {
 		vu_disk_close(*d);
 		*d = NULL;

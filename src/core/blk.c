@@ -1,6 +1,7 @@
 #include "core/blk.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +10,11 @@
 #include "core/log.h"
 
 static long fault_countdown;
+static int fault_sticky, fault_tripped;
 static unsigned long read_count;
+static unsigned long source_failures;
+static pthread_mutex_t failure_lock = PTHREAD_MUTEX_INITIALIZER;
+static char failure_msg[512];
 
 struct vu_blk *vu_blk_new(const struct vu_blk_ops *ops, struct vu_blk *lower,
 			  uint64_t size, uint32_t sector_size, void *priv,
@@ -81,14 +86,56 @@ int vu_blk_fail(const struct vu_blk *b, int err, const char *fmt, ...)
 	return vu_fail(err, "%s: %s", b ? b->desc : "?", msg);
 }
 
+void vu_blk_fault_set(long n, int sticky)
+{
+	__atomic_store_n(&fault_tripped, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&fault_sticky, sticky, __ATOMIC_RELAXED);
+	__atomic_store_n(&fault_countdown, n, __ATOMIC_RELAXED);
+}
+
 void vu_blk_fault_after(long n)
 {
-	__atomic_store_n(&fault_countdown, n, __ATOMIC_RELAXED);
+	vu_blk_fault_set(n, 0);
+}
+
+/* Is this read the one to fail (or, sticky, one after it)?  Unarmed, it
+ * costs two relaxed loads. */
+static int fault_now(void)
+{
+	if (__atomic_load_n(&fault_tripped, __ATOMIC_RELAXED))
+		return 1;
+	if (__atomic_load_n(&fault_countdown, __ATOMIC_RELAXED) <= 0 ||
+	    __atomic_sub_fetch(&fault_countdown, 1, __ATOMIC_RELAXED) != 0)
+		return 0;
+	if (__atomic_load_n(&fault_sticky, __ATOMIC_RELAXED))
+		__atomic_store_n(&fault_tripped, 1, __ATOMIC_RELAXED);
+	return 1;
 }
 
 unsigned long vu_blk_read_count(void)
 {
 	return __atomic_load_n(&read_count, __ATOMIC_RELAXED);
+}
+
+static int note_source_failure(int r)
+{
+	pthread_mutex_lock(&failure_lock);
+	source_failures++;
+	snprintf(failure_msg, sizeof(failure_msg), "%s", vu_errmsg(r));
+	pthread_mutex_unlock(&failure_lock);
+	return r;
+}
+
+unsigned long vu_blk_source_failures(char *msg, size_t cap)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&failure_lock);
+	n = source_failures;
+	if (msg && cap)
+		snprintf(msg, cap, "%s", failure_msg);
+	pthread_mutex_unlock(&failure_lock);
+	return n;
 }
 
 int vu_blk_read(struct vu_blk *b, void *buf, size_t len, uint64_t off)
@@ -103,11 +150,10 @@ int vu_blk_read(struct vu_blk *b, void *buf, size_t len, uint64_t off)
 				   "read of %zu bytes at offset %" PRIu64
 				   " is past the end (size %" PRIu64 ")",
 				   len, off, b->size);
-	if (__atomic_load_n(&fault_countdown, __ATOMIC_RELAXED) > 0 &&
-	    __atomic_sub_fetch(&fault_countdown, 1, __ATOMIC_RELAXED) == 0)
-		return vu_blk_fail(b, -EIO,
-				   "injected read fault at offset %" PRIu64,
-				   off);
+	if (fault_now())
+		return note_source_failure(vu_blk_fail(
+			b, -EIO, "injected read fault at offset %" PRIu64,
+			off));
 	if (vu_log_enabled(VU_LOG_TRACE))
 		vu_log(VU_LOG_TRACE, "read %s off=%" PRIu64 " len=%zu",
 		       b->desc, off, len);
@@ -117,6 +163,8 @@ int vu_blk_read(struct vu_blk *b, void *buf, size_t len, uint64_t off)
 	if (r < 0 && !vu_err_isset())
 		vu_blk_fail(b, r, "read of %zu bytes at offset %" PRIu64
 			    " failed", len, off);
+	if (r < 0 && !b->lower && r != -ENOMEM)
+		note_source_failure(r);
 	return r;
 }
 

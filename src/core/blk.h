@@ -55,8 +55,19 @@ int vu_blk_fail(const struct vu_blk *b, int err, const char *fmt, ...)
 /* Test-only: make the n-th vu_blk_read() from now fail with -EIO
  * (n = 1: the next one); 0 disarms.  Counts reads of every layer. */
 void vu_blk_fault_after(long n);
+/* The same, and with sticky set every read after the n-th fails too (a
+ * disk that has gone away).  Only test programs call these; the installed
+ * program has no way to arm them. */
+void vu_blk_fault_set(long n, int sticky);
 /* Number of vu_blk_read() calls since start (statistics for tests). */
 unsigned long vu_blk_read_count(void);
+/* Number of reads a source (a layer with nothing below it: file, URL) could
+ * not deliver, injected faults included, since start; with msg, the
+ * message of the latest.  Layers above often take a failed read for "not
+ * this kind" or "no header here" and go on; a front end that compares the
+ * count before and after opening a disk knows whether what it found rests
+ * on a disk read only in part. */
+unsigned long vu_blk_source_failures(char *msg, size_t cap);
 
 /* Sources at the bottom of the stack. */
 int vu_file_open(const char *path, struct vu_blk **out);

@@ -445,6 +445,10 @@ static int ext_dirent(ext2_ino_t dir, int entry, struct ext2_dir_entry *de,
 		return 0;
 	}
 	r = ext_inode(c->fs, de->inode, &in);
+	if (r == -EIO) {
+		c->err = r; /* the image, not the entry, failed */
+		return DIRENT_ABORT;
+	}
 	if (r < 0) {
 		fs_warn_skip(c->fs, had, "directory %" PRIu64 ": \"%s\": %s",
 			     c->dir, name, vu_errmsg(r));

@@ -703,8 +703,8 @@ static int names_build(struct vu_fs *fs, uint64_t dir, struct xfs_names *t)
 		int had = vu_err_isset();
 
 		r = sub_entry(fs, fe, dir, i, &t->v[t->n]);
-		if (r == -ENOMEM)
-			goto out;
+		if (r == -ENOMEM || r == -EIO)
+			goto out; /* EIO: not damage; nothing half is kept */
 		if (r < 0) {
 			fs_warn_skip(fs, had, "%s", vu_errmsg(r));
 			continue;
@@ -860,6 +860,8 @@ static int xfs_readdir(struct vu_fs *fs, uint64_t dir, fs_dirent_fn fn,
 		int had = vu_err_isset();
 
 		r = inode_read(fs, t->v[i].ino, &in);
+		if (r == -EIO)
+			return r; /* the image, not the entry, failed */
 		if (r < 0) {
 			fs_warn_skip(fs, had, "directory %" PRIu64 ": \"%s\": "
 				     "%s", dir, t->v[i].name, vu_errmsg(r));

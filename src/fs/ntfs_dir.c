@@ -422,8 +422,8 @@ int ntfs_readdir(struct vu_fs *fs, uint64_t dir, fs_dirent_fn fn,
 			r = ntfs_inode_stat(fs, &in, &st);
 		ntfs_inode_free(&in);
 skip:
-		if (r == -ENOMEM)
-			return r;
+		if (r == -ENOMEM || r == -EIO)
+			return r; /* EIO: the image, not the entry, failed */
 		if (r < 0) {
 			fs_warn_skip(fs, had, "directory %" PRIu64 ": \"%s\": "
 				     "%s", dir, e->name, own_msg(fs, r));
