@@ -10,6 +10,7 @@
 #include "akv/auth.h"
 #include "core/error.h"
 #include "crypto/crypto.h"
+#include "crypto/secret_env.h"
 
 #define MAX_LIFETIME 86400
 
@@ -178,7 +179,7 @@ static enum akv_method choose(const struct akv_auth *a)
 {
 	int tc = has("AZURE_TENANT_ID") && has("AZURE_CLIENT_ID");
 
-	if (tc && has("AZURE_CLIENT_SECRET"))
+	if (tc && vu_secret_env("AZURE_CLIENT_SECRET"))
 		return AKV_AUTH_SECRET;
 	if (tc && has("AZURE_CLIENT_CERTIFICATE_PATH"))
 		return AKV_AUTH_CERT;

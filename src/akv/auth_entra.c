@@ -13,6 +13,7 @@
 #include "core/base64.h"
 #include "core/error.h"
 #include "crypto/crypto.h"
+#include "crypto/secret_env.h"
 
 #define ASSERTION_TYPE "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
@@ -183,7 +184,8 @@ int akv_auth_entra(enum akv_method m, const struct akv_http_opts *http,
 	if (!r)
 		r = form_add(&f, "scope", scope);
 	if (!r && m == AKV_AUTH_SECRET) {
-		r = form_add(&f, "client_secret", getenv("AZURE_CLIENT_SECRET"));
+		r = form_add(&f, "client_secret",
+			     vu_secret_env("AZURE_CLIENT_SECRET"));
 	} else if (!r) {
 		r = m == AKV_AUTH_CERT
 			    ? assertion(getenv("AZURE_CLIENT_CERTIFICATE_PATH"),

@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "core/log.h"
+#include "crypto/secret_env.h"
 
 const char *vu_prog = "vhdunlock";
 
@@ -127,6 +128,10 @@ int main(int argc, char **argv)
 	};
 
 	harden();
+	if (vu_secret_env_take() < 0) {
+		fprintf(stderr, "%s: out of memory\n", vu_prog);
+		return EXIT_FAIL;
+	}
 	vu_log_set_sink(cli_log_sink, NULL);
 	cli_busy_init();
 	vu_log_set_level(VU_LOG_WARN);

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "crypto/crypto.h"
+#include "crypto/secret_env.h"
 
 /* Key files are small: a BEK is a few hundred bytes, a password a line. */
 #define MAX_KEY_FILE (64 * 1024)
@@ -295,7 +296,7 @@ int vu_keyring_add_luks_header(struct vu_keyring *kr, const char *path)
 
 int vu_keyring_add_env(struct vu_keyring *kr)
 {
-	const char *v = getenv("VHDUNLOCK_RECOVERY_PASSWORD");
+	const char *v = vu_secret_env("VHDUNLOCK_RECOVERY_PASSWORD");
 	size_t len;
 	uint8_t *buf;
 

@@ -26,7 +26,8 @@ with Retry-After and 5xx; a fault with "sleep" waits that long first (a
 time-out); "code" names the error code of its body (default "Fault"), as
 {"method": "POST", "path": "/beginGetAccess$", "status": 429,
 "retry_after": "0", "code": "TooManyRequests", "count": 1} for ARM.
-Every request is logged to STATE/requests.log, one JSON line, without
+Every token issued is appended to STATE/issued-tokens (for the tests'
+searches for leaked secrets).  Every request is logged to STATE/requests.log, one JSON line, without
 tokens or secret values (ARM calls: no query, so never a SAS).  Tokens carry their audience, from the scope asked for
 (https://vault.azure.net/.default or https://management.azure.com/.default;
 the metadata service's resource likewise); a token for the other service
@@ -195,6 +196,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         tok = secrets.token_urlsafe(32)
         with LOCK:
             TOKENS[tok] = (principal, time.time() + lifetime, audience)
+            # for the tests' leak checks only: every token handed out
+            with open(os.path.join(ARGS.state, "issued-tokens"), "a") as f:
+                f.write(tok + "\n")
         return tok
 
     def token_endpoint(self, tenant):
