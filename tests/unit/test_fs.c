@@ -18,13 +18,13 @@
 
 #include <cmocka.h>
 
-#include <fcntl.h>
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fs_check.h"
 #include "shell.h"
 
 #include "core/blk.h"
@@ -141,94 +141,7 @@ static uint8_t *expected(const struct img *im, const char *rel, size_t *len)
 	return b;
 }
 
-/* ---- reading files ---- */
-
-static uint32_t rnd(uint32_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 17;
-	*s ^= *s << 5;
-	return *s;
-}
-
-/* The whole file in uneven chunks, random reads, and reads at the end. */
-static void check_data(struct vu_fs *fs, uint64_t ino, const uint8_t *want,
-		       size_t len, const char *what, int random_reads)
-{
-	static const size_t chunks[] = { 4093, 65537, MIB + 3, 1 };
-	struct vu_fs_file *f = NULL;
-	uint8_t *got = malloc(len + 8192);
-	uint32_t seed = 0x9e3779b9u ^ (uint32_t)len;
-	size_t off = 0;
-	int k = 0;
-
-	assert_non_null(got);
-	if (vu_fs_file_open(fs, ino, NULL, &f) != 0)
-		fail_msg("%s: open: %s", what, vu_errmsg(-1));
-	assert_int_equal(vu_fs_file_size(f), len);
-	while (off < len) {
-		size_t n = chunks[k++ % 3];
-		ssize_t r = vu_fs_file_read(f, got + off, n, off);
-
-		if (r <= 0)
-			fail_msg("%s: read at %zu: %zd %s", what, off, r,
-				 vu_errmsg((int)r));
-		assert_int_equal((size_t)r, len - off < n ? len - off : n);
-		off += (size_t)r;
-	}
-	if (memcmp(got, want, len)) {
-		size_t i = 0;
-
-		while (got[i] == want[i])
-			i++;
-		fail_msg("%s: bytes differ from %zu on", what, i);
-	}
-	for (int i = 0; i < random_reads && len; i++) {
-		uint64_t o = rnd(&seed) % len;
-		size_t n = rnd(&seed) % (len - o < 100000 ? len - o + 1 : 100000);
-		ssize_t r = vu_fs_file_read(f, got, n, o);
-
-		assert_int_equal(r, (ssize_t)n);
-		if (memcmp(got, want + o, n))
-			fail_msg("%s: read of %zu at %" PRIu64 " differs",
-				 what, n, o);
-	}
-	/* at and past the end: 0; across it: short */
-	assert_int_equal(vu_fs_file_read(f, got, 10, len), 0);
-	assert_int_equal(vu_fs_file_read(f, got, 10, len + 12345), 0);
-	if (len) {
-		assert_int_equal(vu_fs_file_read(f, got, 100, len - 1), 1);
-		assert_int_equal(got[0], want[len - 1]);
-	}
-	vu_fs_file_close(f);
-	free(got);
-}
-
 /* ---- walking ---- */
-
-struct ent {
-	char name[1024];
-	struct vu_fs_stat st;
-};
-
-struct ents {
-	struct ent *v;
-	size_t n, cap;
-};
-
-static int collect(void *ctx, const char *name, const struct vu_fs_stat *st)
-{
-	struct ents *e = ctx;
-
-	if (e->n == e->cap) {
-		e->cap = e->cap ? e->cap * 2 : 64;
-		e->v = realloc(e->v, e->cap * sizeof(*e->v));
-		assert_non_null(e->v);
-	}
-	snprintf(e->v[e->n].name, sizeof(e->v[e->n].name), "%s", name);
-	e->v[e->n++].st = *st;
-	return 0;
-}
 
 struct walk {
 	const struct img *im;
@@ -331,8 +244,8 @@ static void walk_entry(struct walk *w, const char *rel,
 		char what[1300];
 
 		snprintf(what, sizeof(what), "%s %s", im->file, rel);
-		check_data(w->fs, st->ino, want, len, what,
-			   len > 100000 ? 40 : 0);
+		ut_check_file_data(w->fs, st->ino, NULL, want, len, what,
+				   len > 100000 ? 40 : 0);
 		free(want);
 		w->files++;
 	}
@@ -341,7 +254,7 @@ static void walk_entry(struct walk *w, const char *rel,
 /* Every entry of the image is in the source, and as many as there. */
 static void walk_dir(struct walk *w, uint64_t dir, const char *rel)
 {
-	struct ents e = { 0 };
+	struct ut_ents e = { 0 };
 	char src[1200], sub[1200];
 	size_t nsrc = 0;
 
@@ -354,11 +267,17 @@ static void walk_dir(struct walk *w, uint64_t dir, const char *rel)
 		assert_int_equal(fscanf(p, "%zu", &nsrc), 1);
 		pclose(p);
 	}
-	if (vu_fs_readdir(w->fs, dir, collect, &e) != 0)
+	if (vu_fs_readdir(w->fs, dir, ut_collect, &e) != 0)
 		fail_msg("%s: readdir %s: %s", w->im->file, rel,
 			 vu_errmsg(-1));
-	if (!*rel && !w->im->xfs)
-		nsrc++; /* lost+found */
+	if (!*rel && !w->im->xfs) {
+		/* mkfs.ext* adds lost+found, which the source lacks */
+		const struct ut_ent *lf = ut_find_ent(&e, "lost+found");
+
+		if (!lf || !S_ISDIR(lf->st.mode))
+			fail_msg("%s: no lost+found directory", w->im->file);
+		nsrc++;
+	}
 	if (e.n != nsrc)
 		fail_msg("%s: %s has %zu entries, the source %zu", w->im->file,
 			 rel, e.n, nsrc);
@@ -368,7 +287,7 @@ static void walk_dir(struct walk *w, uint64_t dir, const char *rel)
 		snprintf(sub, sizeof(sub), "%s/%s", rel, e.v[i].name);
 		walk_entry(w, sub, &e.v[i].st);
 	}
-	free(e.v);
+	ut_ents_free(&e);
 }
 
 static void test_trees(void **state)
@@ -402,16 +321,6 @@ static void test_trees(void **state)
 
 /* ---- lookups and errors ---- */
 
-static void expect_err(int r, int want, const char *what, const char *sub)
-{
-	if (r != want)
-		fail_msg("%s: %d, want %d (%s)", what, r, want, vu_errmsg(r));
-	if (sub && !strstr(vu_errmsg(r), sub))
-		fail_msg("%s: message \"%s\" does not name \"%s\"", what,
-			 vu_errmsg(r), sub);
-	vu_err_clear();
-}
-
 static void test_lookup_errors(void **state)
 {
 	static const size_t pick[] = { 0, 2, 4, 5 };
@@ -428,20 +337,20 @@ static void test_lookup_errors(void **state)
 		char buf[64];
 
 		vu_err_clear();
-		expect_err(vu_fs_lookup_path(fs, "/nope", &x), -ENOENT,
-			   "missing", "/nope");
-		expect_err(vu_fs_lookup_path(fs, "/a/b/nope/deeper", &x),
-			   -ENOENT, "missing dir", im->file);
-		expect_err(vu_fs_lookup_path(fs, "/big.bin/x", &x), -ENOTDIR,
-			   "file as dir", "/big.bin/x");
-		expect_err(vu_fs_lookup_path(fs, "/short.lnk/x", &x), -ENOTSUP,
-			   "symlink mid-path", "symbolic link");
-		expect_err(vu_fs_lookup_path(fs, "relative", &x), -EINVAL,
-			   "relative", NULL);
-		expect_err(vu_fs_lookup(fs, root, "a/b", &x), -EINVAL, "slash",
-			   NULL);
-		expect_err(vu_fs_lookup(fs, root, "nope", &x), -ENOENT,
-			   "lookup", "nope");
+		ut_expect_err(vu_fs_lookup_path(fs, "/nope", &x), -ENOENT,
+			      "missing", "/nope");
+		ut_expect_err(vu_fs_lookup_path(fs, "/a/b/nope/deeper", &x),
+			      -ENOENT, "missing dir", im->file);
+		ut_expect_err(vu_fs_lookup_path(fs, "/big.bin/x", &x), -ENOTDIR,
+			      "file as dir", "/big.bin/x");
+		ut_expect_err(vu_fs_lookup_path(fs, "/short.lnk/x", &x),
+			      -ENOTSUP, "symlink mid-path", "symbolic link");
+		ut_expect_err(vu_fs_lookup_path(fs, "relative", &x), -EINVAL,
+			      "relative", NULL);
+		ut_expect_err(vu_fs_lookup(fs, root, "a/b", &x), -EINVAL,
+			      "slash", NULL);
+		ut_expect_err(vu_fs_lookup(fs, root, "nope", &x), -ENOENT,
+			      "lookup", "nope");
 		assert_int_equal(vu_fs_lookup_path(fs, "/", &x), 0);
 		assert_int_equal(x, root);
 		assert_int_equal(vu_fs_lookup_path(fs, "/a", &a), 0);
@@ -461,31 +370,31 @@ static void test_lookup_errors(void **state)
 		assert_int_equal(vu_fs_lookup(fs, y, "entry-02999-with-a-"
 					      "longer-name-for-more-blocks",
 					      &x), 0);
-		expect_err(vu_fs_lookup(fs, y, "ENTRY-02999-with-a-longer-"
-					"name-for-more-blocks", &x), -ENOENT,
-			   "case", NULL);
+		ut_expect_err(vu_fs_lookup(fs, y, "ENTRY-02999-with-a-"
+					   "longer-name-for-more-blocks", &x),
+			      -ENOENT, "case", NULL);
 		assert_int_equal(vu_fs_lookup_path(fs, "/日本/ファイル", &x), 0);
 		assert_int_equal(vu_fs_lookup_path(fs, "/😀.txt", &x), 0);
 		assert_int_equal(vu_fs_lookup_path(fs, "/a/b/c/d/e/f/g/h/"
 						   "deep.txt", &x), 0);
 		/* wrong object for the call */
 		assert_int_equal(vu_fs_lookup_path(fs, "/big.bin", &x), 0);
-		expect_err(vu_fs_readlink(fs, x, buf, sizeof(buf)), -EINVAL,
-			   "readlink of a file", NULL);
-		expect_err(vu_fs_lookup(fs, x, "a", &y), -ENOTDIR,
-			   "lookup in a file", NULL);
-		expect_err(vu_fs_readdir(fs, x, collect, NULL), -ENOTDIR,
-			   "readdir of a file", NULL);
-		expect_err(vu_fs_file_open(fs, x, "ads", &f), -ENOENT,
-			   "named stream", NULL);
+		ut_expect_err(vu_fs_readlink(fs, x, buf, sizeof(buf)), -EINVAL,
+			      "readlink of a file", NULL);
+		ut_expect_err(vu_fs_lookup(fs, x, "a", &y), -ENOTDIR,
+			      "lookup in a file", NULL);
+		ut_expect_err(vu_fs_readdir(fs, x, ut_collect, NULL), -ENOTDIR,
+			      "readdir of a file", NULL);
+		ut_expect_err(vu_fs_file_open(fs, x, "ads", &f), -ENOENT,
+			      "named stream", NULL);
 		assert_int_equal(vu_fs_streams(fs, x, NULL, NULL), 0);
-		expect_err(vu_fs_file_open(fs, a, NULL, &f), -EISDIR,
-			   "open a dir", NULL);
+		ut_expect_err(vu_fs_file_open(fs, a, NULL, &f), -EISDIR,
+			      "open a dir", NULL);
 		assert_int_equal(vu_fs_lookup_path(fs, "/short.lnk", &x), 0);
-		expect_err(vu_fs_file_open(fs, x, NULL, &f), -EINVAL,
-			   "open a symlink", NULL);
-		expect_err(vu_fs_getattr(fs, 0xfffffffull, &st), -ENOENT,
-			   "bad inode", NULL);
+		ut_expect_err(vu_fs_file_open(fs, x, NULL, &f), -EINVAL,
+			      "open a symlink", NULL);
+		ut_expect_err(vu_fs_getattr(fs, 0xfffffffull, &st), -ENOENT,
+			      "bad inode", NULL);
 		assert_null(f);
 		/* whole small files */
 		assert_int_equal(vu_fs_read_file(fs, "/café.txt", 100, &data,
@@ -497,12 +406,13 @@ static void test_lookup_errors(void **state)
 						 &len), 0);
 		assert_int_equal(len, 0);
 		free(data);
-		expect_err(vu_fs_read_file(fs, "/big.bin", 1000, &data, &len),
-			   -EFBIG, "too big", "/big.bin");
-		expect_err(vu_fs_read_file(fs, "/a", 1000, &data, &len),
-			   -EISDIR, "dir", NULL);
-		expect_err(vu_fs_read_file(fs, "/nope", 1000, &data, &len),
-			   -ENOENT, "missing", NULL);
+		ut_expect_err(vu_fs_read_file(fs, "/big.bin", 1000, &data,
+					      &len), -EFBIG, "too big",
+			      "/big.bin");
+		ut_expect_err(vu_fs_read_file(fs, "/a", 1000, &data, &len),
+			      -EISDIR, "dir", NULL);
+		ut_expect_err(vu_fs_read_file(fs, "/nope", 1000, &data, &len),
+			      -ENOENT, "missing", NULL);
 		assert_null(data);
 		vu_fs_close(fs);
 	}
@@ -522,18 +432,18 @@ static void test_kinds(void **state)
 	assert_false(vu_fs_supported(VU_KIND_FAT));
 	assert_false(vu_fs_supported(VU_KIND_UNKNOWN));
 	assert_int_equal(vu_file_open(path_in_tmp("e4.img"), &vol), 0);
-	expect_err(vu_fs_open(vol, VU_KIND_FAT, &fs), -ENOTSUP, "fat",
-		   "e4.img");
-	expect_err(vu_fs_open(vol, VU_KIND_NTFS, &fs), -EUCLEAN, "ext as ntfs",
-		   "e4.img");
-	expect_err(vu_fs_open(vol, VU_KIND_XFS, &fs), -EUCLEAN, "ext as xfs",
-		   "e4.img");
+	ut_expect_err(vu_fs_open(vol, VU_KIND_FAT, &fs), -ENOTSUP, "fat",
+		      "e4.img");
+	ut_expect_err(vu_fs_open(vol, VU_KIND_NTFS, &fs), -EUCLEAN,
+		      "ext as ntfs", "e4.img");
+	ut_expect_err(vu_fs_open(vol, VU_KIND_XFS, &fs), -EUCLEAN, "ext as xfs",
+		      "e4.img");
 	vu_blk_unref(vol);
 	assert_int_equal(vu_file_open(path_in_tmp("x5.img"), &vol), 0);
-	expect_err(vu_fs_open(vol, VU_KIND_EXT4, &fs), -EUCLEAN, "xfs as ext",
-		   "x5.img");
-	expect_err(vu_fs_open(vol, VU_KIND_NTFS, &fs), -EUCLEAN, "xfs as ntfs",
-		   "x5.img");
+	ut_expect_err(vu_fs_open(vol, VU_KIND_EXT4, &fs), -EUCLEAN,
+		      "xfs as ext", "x5.img");
+	ut_expect_err(vu_fs_open(vol, VU_KIND_NTFS, &fs), -EUCLEAN,
+		      "xfs as ntfs", "x5.img");
 	vu_blk_unref(vol);
 	assert_null(fs);
 }
@@ -593,7 +503,8 @@ static void test_xfs_btree_fork(void **state)
 	assert_true(nrec > 21); /* more than the inode holds: a B+tree */
 	fs = open_img(&im);
 	assert_int_equal(vu_fs_lookup_path(fs, "/many", &ino), 0);
-	check_data(fs, ino, want, size, "xdir.img /many as a file", 50);
+	ut_check_file_data(fs, ino, NULL, want, size,
+			   "xdir.img /many as a file", 50);
 	vu_fs_close(fs);
 	free(want);
 	free(blk);
@@ -601,63 +512,11 @@ static void test_xfs_btree_fork(void **state)
 
 /* ---- damaged and failing images ---- */
 
-/* A private copy-on-write mapping: damage costs only the pages it
- * touches, and is undone by writing the bytes back. */
-static uint8_t *load(const char *file, size_t *len)
-{
-	int fd = open(path_in_tmp(file), O_RDONLY);
-	struct stat st;
-	void *m;
-
-	assert_true(fd >= 0);
-	assert_int_equal(fstat(fd, &st), 0);
-	m = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE, fd, 0);
-	close(fd);
-	assert_true(m != MAP_FAILED);
-	*len = (size_t)st.st_size;
-	return m;
-}
-
-static size_t budget;
-
-/* Walk whatever can be walked, ignoring errors (bounded). */
-static void walk_any(struct vu_fs *fs, uint64_t dir, int depth)
-{
-	struct ents e = { 0 };
-	uint8_t buf[65536];
-
-	if (depth > 12 || vu_fs_readdir(fs, dir, collect, &e) < 0) {
-		free(e.v);
-		return;
-	}
-	for (size_t i = 0; i < e.n && budget; i++, budget--) {
-		const struct vu_fs_stat *st = &e.v[i].st;
-		struct vu_fs_file *f = NULL;
-		char t[256];
-		uint64_t x;
-
-		(void)vu_fs_lookup(fs, dir, e.v[i].name, &x);
-		if (S_ISDIR(st->mode)) {
-			walk_any(fs, st->ino, depth + 1);
-		} else if (S_ISLNK(st->mode)) {
-			(void)vu_fs_readlink(fs, st->ino, t, sizeof(t));
-		} else if (vu_fs_file_open(fs, st->ino, NULL, &f) == 0) {
-			for (uint64_t o = 0; o < vu_fs_file_size(f) &&
-			     o < 256 * 1024; o += sizeof(buf))
-				if (vu_fs_file_read(f, buf, sizeof(buf), o) < 0)
-					break;
-			vu_fs_file_close(f);
-		}
-		vu_err_clear();
-	}
-	free(e.v);
-}
-
 static int try_image(const uint8_t *b, size_t len, enum vu_kind kind)
 {
 	struct vu_blk *vol = NULL;
 	struct vu_fs *fs = NULL;
+	size_t budget = 600;
 	int r;
 
 	vu_err_clear();
@@ -671,8 +530,7 @@ static int try_image(const uint8_t *b, size_t len, enum vu_kind kind)
 		vu_err_clear();
 		return r;
 	}
-	budget = 600;
-	walk_any(fs, vu_fs_root(fs), 0);
+	ut_walk_any(fs, vu_fs_root(fs), 0, &budget);
 	vu_fs_close(fs);
 	return 0;
 }
@@ -693,7 +551,7 @@ static void test_damaged(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		size_t len, cut;
-		uint8_t *b = load(t[i].file, &len);
+		uint8_t *b = ut_load(path_in_tmp(t[i].file), &len);
 		uint32_t seed = 12345;
 
 		/* truncated: too short to open, then cut through data */
@@ -715,8 +573,8 @@ static void test_damaged(void **state)
 			uint8_t bit[8];
 
 			for (int j = 0; j < 8; j++) {
-				pos[j] = 1024 + rnd(&seed) % (2 * MIB);
-				bit[j] = (uint8_t)(1u << (rnd(&seed) & 7));
+				pos[j] = 1024 + ut_rnd(&seed) % (2 * MIB);
+				bit[j] = (uint8_t)(1u << (ut_rnd(&seed) & 7));
 				b[pos[j]] ^= bit[j];
 			}
 			(void)try_image(b, len, t[i].kind);
@@ -788,7 +646,7 @@ static void *reader(void *arg)
 		struct vu_fs_file *f = NULL;
 		size_t len, off = 0;
 		uint8_t *want, *got;
-		struct ents e = { 0 };
+		struct ut_ents e = { 0 };
 		uint64_t ino;
 		char pb[1100];
 
@@ -829,10 +687,10 @@ static void *reader(void *arg)
 		free(got);
 		/* directory work in parallel with the reads */
 		if (vu_fs_lookup_path(j->fs, "/many", &ino) != 0 ||
-		    vu_fs_readdir(j->fs, ino, collect, &e) != 0 ||
+		    vu_fs_readdir(j->fs, ino, ut_collect, &e) != 0 ||
 		    e.n != 3000)
 			return NULL;
-		free(e.v);
+		ut_ents_free(&e);
 	}
 	j->ok = 1;
 	return NULL;

@@ -21,13 +21,13 @@
 
 #include <cmocka.h>
 
-#include <fcntl.h>
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fs_check.h"
 #include "shell.h"
 
 #include "core/blk.h"
@@ -100,16 +100,6 @@ static struct vu_fs *open_file(const char *file)
 	return fs;
 }
 
-static void expect_err(int r, int want, const char *what, const char *sub)
-{
-	if (r != want)
-		fail_msg("%s: %d, want %d (%s)", what, r, want, vu_errmsg(r));
-	if (sub && !strstr(vu_errmsg(r), sub))
-		fail_msg("%s: message \"%s\" does not name \"%s\"", what,
-			 vu_errmsg(r), sub);
-	vu_err_clear();
-}
-
 static uint64_t ino_of(struct vu_fs *fs, const char *path)
 {
 	uint64_t ino = 0;
@@ -145,66 +135,12 @@ static uint8_t *slurp(const char *rel, size_t *len)
 
 /* ---- reading files ---- */
 
-static uint32_t rnd(uint32_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 17;
-	*s ^= *s << 5;
-	return *s;
-}
-
-/* The whole stream in uneven chunks, random reads, reads at the end. */
+/* Many random reads for a large file, a few for a small one. */
 static void check_stream(struct vu_fs *fs, uint64_t ino, const char *stream,
 			 const uint8_t *want, size_t len, const char *what)
 {
-	static const size_t chunks[] = { 4093, 65537, MIB + 3, 1 };
-	struct vu_fs_file *f = NULL;
-	uint8_t *got = malloc(len + 8192);
-	uint32_t seed = 0x9e3779b9u ^ (uint32_t)len;
-	size_t off = 0;
-	int k = 0;
-
-	assert_non_null(got);
-	if (vu_fs_file_open(fs, ino, stream, &f) != 0)
-		fail_msg("%s: open: %s", what, vu_errmsg(-1));
-	if (vu_fs_file_size(f) != len)
-		fail_msg("%s: size %" PRIu64 ", want %zu", what,
-			 vu_fs_file_size(f), len);
-	while (off < len) {
-		size_t n = chunks[k++ % 3];
-		ssize_t r = vu_fs_file_read(f, got + off, n, off);
-
-		if (r <= 0)
-			fail_msg("%s: read at %zu: %zd %s", what, off, r,
-				 vu_errmsg((int)r));
-		assert_int_equal((size_t)r, len - off < n ? len - off : n);
-		off += (size_t)r;
-	}
-	if (memcmp(got, want, len)) {
-		size_t i = 0;
-
-		while (got[i] == want[i])
-			i++;
-		fail_msg("%s: bytes differ from %zu on", what, i);
-	}
-	for (int i = 0; i < (len > 100000 ? 40 : 4) && len; i++) {
-		uint64_t o = rnd(&seed) % len;
-		size_t n = rnd(&seed) % (len - o < 100000 ? len - o + 1 : 100000);
-		ssize_t r = vu_fs_file_read(f, got, n, o);
-
-		assert_int_equal(r, (ssize_t)n);
-		if (memcmp(got, want + o, n))
-			fail_msg("%s: read of %zu at %" PRIu64 " differs",
-				 what, n, o);
-	}
-	assert_int_equal(vu_fs_file_read(f, got, 10, len), 0);
-	assert_int_equal(vu_fs_file_read(f, got, 10, len + 12345), 0);
-	if (len) {
-		assert_int_equal(vu_fs_file_read(f, got, 100, len - 1), 1);
-		assert_int_equal(got[0], want[len - 1]);
-	}
-	vu_fs_file_close(f);
-	free(got);
+	ut_check_file_data(fs, ino, stream, want, len, what,
+			   len > 100000 ? 40 : 4);
 }
 
 static void check_file(struct vu_fs *fs, const char *path, const char *src)
@@ -214,40 +150,6 @@ static void check_file(struct vu_fs *fs, const char *path, const char *src)
 
 	check_stream(fs, ino_of(fs, path), NULL, want, len, path);
 	free(want);
-}
-
-/* ---- listings ---- */
-
-struct ent {
-	char name[1024];
-	struct vu_fs_stat st;
-};
-
-struct ents {
-	struct ent *v;
-	size_t n, cap;
-};
-
-static int collect(void *ctx, const char *name, const struct vu_fs_stat *st)
-{
-	struct ents *e = ctx;
-
-	if (e->n == e->cap) {
-		e->cap = e->cap ? e->cap * 2 : 64;
-		e->v = realloc(e->v, e->cap * sizeof(*e->v));
-		assert_non_null(e->v);
-	}
-	snprintf(e->v[e->n].name, sizeof(e->v[e->n].name), "%s", name);
-	e->v[e->n++].st = *st;
-	return 0;
-}
-
-static const struct ent *find_ent(const struct ents *e, const char *name)
-{
-	for (size_t i = 0; i < e->n; i++)
-		if (!strcmp(e->v[i].name, name))
-			return &e->v[i];
-	return NULL;
 }
 
 /* ---- times as ntfs-3g reports them ---- */
@@ -394,7 +296,7 @@ counted:
 
 static void walk_dir(struct walk *w, uint64_t dir, const char *rel)
 {
-	struct ents e = { 0 };
+	struct ut_ents e = { 0 };
 	char src[1200], sub[1200];
 	size_t nsrc = 0;
 
@@ -407,7 +309,7 @@ static void walk_dir(struct walk *w, uint64_t dir, const char *rel)
 		assert_int_equal(fscanf(p, "%zu", &nsrc), 1);
 		pclose(p);
 	}
-	if (vu_fs_readdir(w->fs, dir, collect, &e) != 0)
+	if (vu_fs_readdir(w->fs, dir, ut_collect, &e) != 0)
 		fail_msg("readdir %s: %s", rel, vu_errmsg(-1));
 	if (!*rel) /* rp, btime.txt, vdl.bin, lone, $Recycle.Bin, SVI */
 		nsrc += 6;
@@ -417,14 +319,14 @@ static void walk_dir(struct walk *w, uint64_t dir, const char *rel)
 		snprintf(sub, sizeof(sub), "%s/%s", rel, e.v[i].name);
 		walk_entry(w, sub, &e.v[i].st);
 	}
-	free(e.v);
+	ut_ents_free(&e);
 }
 
 static void test_tree(void **state)
 {
 	struct walk w = { 0 };
 	struct vu_fs_stat st;
-	struct ents e = { 0 };
+	struct ut_ents e = { 0 };
 
 	(void)state;
 	load_ntimes();
@@ -436,13 +338,13 @@ static void test_tree(void **state)
 	assert_true(w.files > 3150);
 	assert_true(w.timed > 40);
 	/* the metadata files are not shown, $Recycle.Bin is */
-	assert_int_equal(vu_fs_readdir(w.fs, 5, collect, &e), 0);
+	assert_int_equal(vu_fs_readdir(w.fs, 5, ut_collect, &e), 0);
 	for (size_t i = 0; i < e.n; i++)
 		if (e.v[i].name[0] == '$')
 			assert_string_equal(e.v[i].name, "$Recycle.Bin");
-	assert_non_null(find_ent(&e, "$Recycle.Bin"));
-	assert_non_null(find_ent(&e, "System Volume Information"));
-	free(e.v);
+	assert_non_null(ut_find_ent(&e, "$Recycle.Bin"));
+	assert_non_null(ut_find_ent(&e, "System Volume Information"));
+	ut_ents_free(&e);
 	vu_fs_close(w.fs);
 }
 
@@ -517,14 +419,16 @@ static void test_attributes(void **state)
 		free(d);
 	}
 	/* hidden metadata files */
-	expect_err(vu_fs_lookup_path(fs, "/$MFT", &x), -ENOENT, "$MFT", NULL);
-	expect_err(vu_fs_lookup_path(fs, "/$Extend", &x), -ENOENT, "$Extend",
-		   NULL);
-	expect_err(vu_fs_lookup_path(fs, "/$mft", &x), -ENOENT, "$mft", NULL);
-	expect_err(vu_fs_getattr(fs, 0, &st), -ENOENT, "record 0", NULL);
-	expect_err(vu_fs_getattr(fs, 11, &st), -ENOENT, "record 11", NULL);
-	expect_err(vu_fs_getattr(fs, 1ull << 40, &st), -ENOENT, "far record",
-		   NULL);
+	ut_expect_err(vu_fs_lookup_path(fs, "/$MFT", &x), -ENOENT, "$MFT",
+		      NULL);
+	ut_expect_err(vu_fs_lookup_path(fs, "/$Extend", &x), -ENOENT, "$Extend",
+		      NULL);
+	ut_expect_err(vu_fs_lookup_path(fs, "/$mft", &x), -ENOENT, "$mft",
+		      NULL);
+	ut_expect_err(vu_fs_getattr(fs, 0, &st), -ENOENT, "record 0", NULL);
+	ut_expect_err(vu_fs_getattr(fs, 11, &st), -ENOENT, "record 11", NULL);
+	ut_expect_err(vu_fs_getattr(fs, 1ull << 40, &st), -ENOENT, "far record",
+		      NULL);
 	/* dots */
 	assert_int_equal(vu_fs_lookup(fs, 5, "..", &x), 0);
 	assert_int_equal(x, 5);
@@ -533,21 +437,21 @@ static void test_attributes(void **state)
 	assert_int_equal(vu_fs_lookup_path(fs, "/many/..", &x), 0);
 	assert_int_equal(x, 5);
 	/* errors */
-	expect_err(vu_fs_lookup_path(fs, "/nope", &x), -ENOENT, "missing",
-		   "/nope");
-	expect_err(vu_fs_lookup_path(fs, "/big.bin/x", &x), -ENOTDIR,
-		   "file as dir", NULL);
+	ut_expect_err(vu_fs_lookup_path(fs, "/nope", &x), -ENOENT, "missing",
+		      "/nope");
+	ut_expect_err(vu_fs_lookup_path(fs, "/big.bin/x", &x), -ENOTDIR,
+		      "file as dir", NULL);
 	x = ino_of(fs, "/big.bin");
-	expect_err(vu_fs_readdir(fs, x, collect, NULL), -ENOTDIR, "readdir "
-		   "of a file", NULL);
+	ut_expect_err(vu_fs_readdir(fs, x, ut_collect, NULL), -ENOTDIR,
+		      "readdir of a file", NULL);
 	{
 		struct vu_fs_file *f = NULL;
 		char buf[16];
 
-		expect_err(vu_fs_readlink(fs, x, buf, sizeof(buf)), -EINVAL,
-			   "readlink of a file", NULL);
-		expect_err(vu_fs_file_open(fs, 5, NULL, &f), -EISDIR,
-			   "open the root", NULL);
+		ut_expect_err(vu_fs_readlink(fs, x, buf, sizeof(buf)), -EINVAL,
+			      "readlink of a file", NULL);
+		ut_expect_err(vu_fs_file_open(fs, 5, NULL, &f), -EISDIR,
+			      "open the root", NULL);
 		assert_null(f);
 	}
 	vu_fs_close(fs);
@@ -640,8 +544,8 @@ static void test_streams(void **state)
 	want = slurp("ntree/ads.txt", &len);
 	check_stream(fs, ino, "", want, len, "ads.txt main");
 	free(want);
-	expect_err(vu_fs_file_open(fs, ino, "nope", &f), -ENOENT, "no stream",
-		   "nope");
+	ut_expect_err(vu_fs_file_open(fs, ino, "nope", &f), -ENOENT,
+		      "no stream", "nope");
 	/* a stream on a directory */
 	ino = ino_of(fs, "/a");
 	assert_int_equal(vu_fs_getattr(fs, ino, &st), 0);
@@ -676,7 +580,7 @@ static void test_reparse(void **state)
 	struct vu_fs *fs = open_file("n.img");
 	struct vu_fs_file *f = NULL;
 	struct vu_fs_stat st;
-	struct ents e = { 0 };
+	struct ut_ents e = { 0 };
 	char buf[512];
 	uint64_t x;
 
@@ -689,53 +593,38 @@ static void test_reparse(void **state)
 		if (vu_fs_readlink(fs, st.ino, buf, sizeof(buf)) != 0)
 			fail_msg("%s: %s", links[i].path, vu_errmsg(-1));
 		assert_string_equal(buf, links[i].target);
-		expect_err(vu_fs_readlink(fs, st.ino, buf, 4), -ERANGE,
-			   "small buffer", NULL);
-		expect_err(vu_fs_file_open(fs, st.ino, NULL, &f), -EINVAL,
-			   "open a link", NULL);
+		ut_expect_err(vu_fs_readlink(fs, st.ino, buf, 4), -ERANGE,
+			      "small buffer", NULL);
+		ut_expect_err(vu_fs_file_open(fs, st.ino, NULL, &f), -EINVAL,
+			      "open a link", NULL);
 	}
 	/* a junction is not walked through */
-	expect_err(vu_fs_lookup_path(fs, "/rp/junction/c", &x), -ENOTSUP,
-		   "through a junction", "symbolic link");
-	expect_err(vu_fs_readdir(fs, ino_of(fs, "/rp/junction"), collect, &e),
-		   -ENOTDIR, "readdir of a junction", NULL);
+	ut_expect_err(vu_fs_lookup_path(fs, "/rp/junction/c", &x), -ENOTSUP,
+		      "through a junction", "symbolic link");
+	ut_expect_err(vu_fs_readdir(fs, ino_of(fs, "/rp/junction"), ut_collect,
+				    &e), -ENOTDIR, "readdir of a junction",
+		      NULL);
 	/* content that is not on the volume */
-	expect_err(vu_fs_file_open(fs, ino_of(fs, "/rp/wof.bin"), NULL, &f),
-		   -ENOTSUP, "WOF", "0x80000017");
-	expect_err(vu_fs_file_open(fs, ino_of(fs, "/rp/dedup.bin"), NULL, &f),
-		   -ENOTSUP, "dedup", "0x80000013");
-	expect_err(vu_fs_file_open(fs, ino_of(fs, "/rp/wofcrash.bin"), NULL,
-				   &f), -ENOTSUP, "empty WOF", "WOF");
+	ut_expect_err(vu_fs_file_open(fs, ino_of(fs, "/rp/wof.bin"), NULL, &f),
+		      -ENOTSUP, "WOF", "0x80000017");
+	ut_expect_err(vu_fs_file_open(fs, ino_of(fs, "/rp/dedup.bin"), NULL,
+				      &f), -ENOTSUP, "dedup", "0x80000013");
+	ut_expect_err(vu_fs_file_open(fs, ino_of(fs, "/rp/wofcrash.bin"), NULL,
+				      &f), -ENOTSUP, "empty WOF", "WOF");
 	stat_of(fs, "/rp/wof.bin", &st);
 	assert_int_equal(st.mode, S_IFREG | 0444);
 	assert_true(st.flags & VU_FS_F_REPARSE);
 	/* the directory that crashes libfsntfs lists */
-	assert_int_equal(vu_fs_readdir(fs, ino_of(fs, "/rp"), collect, &e), 0);
+	assert_int_equal(vu_fs_readdir(fs, ino_of(fs, "/rp"), ut_collect, &e),
+			 0);
 	assert_int_equal(e.n, 12);
-	assert_non_null(find_ent(&e, "wofcrash.bin"));
-	free(e.v);
+	assert_non_null(ut_find_ent(&e, "wofcrash.bin"));
+	ut_ents_free(&e);
 	assert_null(f);
 	vu_fs_close(fs);
 }
 
 /* ---- patched copies ---- */
-
-/* The image in memory, copy on write. */
-static uint8_t *load(const char *file, size_t *len)
-{
-	int fd = open(tmp_path(file), O_RDONLY);
-	struct stat st;
-	void *m;
-
-	assert_true(fd >= 0);
-	assert_int_equal(fstat(fd, &st), 0);
-	m = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE, fd, 0);
-	close(fd);
-	assert_true(m != MAP_FAILED);
-	*len = (size_t)st.st_size;
-	return m;
-}
 
 static struct vu_fs *open_mem(const uint8_t *b, size_t len, int *err)
 {
@@ -800,9 +689,9 @@ static void test_patched(void **state)
 	uint64_t many = ino_of(fs, "/many");
 	struct vu_fs_file *f = NULL;
 	struct vu_fs_stat st;
-	struct ents e = { 0 };
+	struct ut_ents e = { 0 };
 	size_t len, a, hits = 0;
-	uint8_t *b = load("n.img", &len);
+	uint8_t *b = ut_load(tmp_path("n.img"), &len);
 	char buf[64];
 	uint64_t x;
 	int err;
@@ -839,31 +728,30 @@ static void test_patched(void **state)
 	fs = open_mem(b, len, &err);
 	assert_int_equal(err, 0);
 	/* the lone surrogate: listed, kept (WTF-8), looked up again */
-	assert_int_equal(vu_fs_readdir(fs, lone, collect, &e), 0);
+	assert_int_equal(vu_fs_readdir(fs, lone, ut_collect, &e), 0);
 	assert_int_equal(e.n, 1);
 	assert_string_equal(e.v[0].name, "\xed\xa0\xbdx.txt");
 	assert_int_equal(vu_fs_lookup(fs, lone, "\xed\xa0\xbdx.txt", &x), 0);
 	assert_int_equal(x, lonef);
 	assert_int_equal(vu_fs_lookup(fs, lone, "\xed\xa0\xbdX.TXT", &x), 0);
 	assert_int_equal(x, lonef);
-	free(e.v);
-	e = (struct ents){ 0 };
+	ut_ents_free(&e);
 	check_stream(fs, x, NULL, (const uint8_t *)"lone\n", 5, "lone");
 	/* EFS */
 	assert_int_equal(vu_fs_getattr(fs, tiny, &st), 0);
 	assert_true(st.flags & VU_FS_F_ENCRYPTED);
-	expect_err(vu_fs_file_open(fs, tiny, NULL, &f), -ENOTSUP, "EFS",
-		   "EFS");
+	ut_expect_err(vu_fs_file_open(fs, tiny, NULL, &f), -ENOTSUP, "EFS",
+		      "EFS");
 	/* damaged reparse buffer: listed, stat works, readlink says why */
 	assert_int_equal(vu_fs_getattr(fs, symabs, &st), 0);
 	assert_int_equal(st.mode, S_IFLNK | 0777);
 	assert_int_equal(st.size, 0);
-	expect_err(vu_fs_readlink(fs, symabs, buf, sizeof(buf)), -EUCLEAN,
-		   "damaged reparse", "reparse");
-	assert_int_equal(vu_fs_readdir(fs, ino_of(fs, "/rp"), collect, &e), 0);
+	ut_expect_err(vu_fs_readlink(fs, symabs, buf, sizeof(buf)), -EUCLEAN,
+		      "damaged reparse", "reparse");
+	assert_int_equal(vu_fs_readdir(fs, ino_of(fs, "/rp"), ut_collect, &e),
+			 0);
 	assert_int_equal(e.n, 12);
-	free(e.v);
-	e = (struct ents){ 0 };
+	ut_ents_free(&e);
 	vu_fs_close(fs);
 
 	/* a damaged record and a deleted file (record not in use, its
@@ -874,20 +762,19 @@ static void test_patched(void **state)
 	b[rec_off(b, small) + 0x16] &= (uint8_t)~1;
 	fs = open_mem(b, len, &err);
 	assert_int_equal(err, 0);
-	assert_int_equal(vu_fs_readdir(fs, 5, collect, &e), 0);
-	assert_null(find_ent(&e, "tiny.txt"));
-	assert_null(find_ent(&e, "small600.bin"));
-	assert_non_null(find_ent(&e, "big.bin"));
-	free(e.v);
-	e = (struct ents){ 0 };
-	expect_err(vu_fs_getattr(fs, tiny, &st), -EUCLEAN, "bad record",
-		   "signature");
-	expect_err(vu_fs_lookup(fs, 5, "tiny.txt", &x), -EUCLEAN,
-		   "lookup of a bad record", "signature");
-	expect_err(vu_fs_getattr(fs, small, &st), -ENOENT, "deleted",
-		   "not in use");
-	expect_err(vu_fs_lookup(fs, 5, "small600.bin", &x), -ENOENT,
-		   "lookup of a deleted file", "not in use");
+	assert_int_equal(vu_fs_readdir(fs, 5, ut_collect, &e), 0);
+	assert_null(ut_find_ent(&e, "tiny.txt"));
+	assert_null(ut_find_ent(&e, "small600.bin"));
+	assert_non_null(ut_find_ent(&e, "big.bin"));
+	ut_ents_free(&e);
+	ut_expect_err(vu_fs_getattr(fs, tiny, &st), -EUCLEAN, "bad record",
+		      "signature");
+	ut_expect_err(vu_fs_lookup(fs, 5, "tiny.txt", &x), -EUCLEAN,
+		      "lookup of a bad record", "signature");
+	ut_expect_err(vu_fs_getattr(fs, small, &st), -ENOENT, "deleted",
+		      "not in use");
+	ut_expect_err(vu_fs_lookup(fs, 5, "small600.bin", &x), -ENOENT,
+		      "lookup of a deleted file", "not in use");
 	vu_fs_close(fs);
 	b[a + 1] ^= 0x20;
 	b[rec_off(b, small) + 0x16] |= 1;
@@ -897,10 +784,9 @@ static void test_patched(void **state)
 		size_t n0, hit = 0;
 
 		fs = open_file("n.img");
-		assert_int_equal(vu_fs_readdir(fs, many, collect, &e), 0);
+		assert_int_equal(vu_fs_readdir(fs, many, ut_collect, &e), 0);
 		n0 = e.n;
-		free(e.v);
-		e = (struct ents){ 0 };
+		ut_ents_free(&e);
 		vu_fs_close(fs);
 		assert_int_equal(n0, 3000);
 		for (size_t i = 0; i + 4 <= len && !hit; i += 512)
@@ -915,9 +801,9 @@ static void test_patched(void **state)
 		b[hit + 0x18 + 2] ^= 0x7f; /* entries offset */
 		fs = open_mem(b, len, &err);
 		assert_int_equal(err, 0);
-		assert_int_equal(vu_fs_readdir(fs, many, collect, &e), 0);
+		assert_int_equal(vu_fs_readdir(fs, many, ut_collect, &e), 0);
 		assert_true(e.n > 0 && e.n < 3000);
-		free(e.v);
+		ut_ents_free(&e);
 		vu_fs_close(fs);
 		b[hit + 0x18 + 2] ^= 0x7f;
 	}
@@ -927,43 +813,9 @@ static void test_patched(void **state)
 
 /* ---- damaged and failing images ---- */
 
-static size_t budget;
-
-static void walk_any(struct vu_fs *fs, uint64_t dir, int depth)
-{
-	struct ents e = { 0 };
-	uint8_t buf[65536];
-
-	if (depth > 12 || vu_fs_readdir(fs, dir, collect, &e) < 0) {
-		free(e.v);
-		return;
-	}
-	for (size_t i = 0; i < e.n && budget; i++, budget--) {
-		const struct vu_fs_stat *st = &e.v[i].st;
-		struct vu_fs_file *f = NULL;
-		char t[256];
-		uint64_t x;
-
-		(void)vu_fs_lookup(fs, dir, e.v[i].name, &x);
-		(void)vu_fs_streams(fs, st->ino, NULL, NULL);
-		if (S_ISDIR(st->mode)) {
-			walk_any(fs, st->ino, depth + 1);
-		} else if (S_ISLNK(st->mode)) {
-			(void)vu_fs_readlink(fs, st->ino, t, sizeof(t));
-		} else if (vu_fs_file_open(fs, st->ino, NULL, &f) == 0) {
-			for (uint64_t o = 0; o < vu_fs_file_size(f) &&
-			     o < 256 * 1024; o += sizeof(buf))
-				if (vu_fs_file_read(f, buf, sizeof(buf), o) < 0)
-					break;
-			vu_fs_file_close(f);
-		}
-		vu_err_clear();
-	}
-	free(e.v);
-}
-
 static int try_image(const uint8_t *b, size_t len)
 {
+	size_t budget = 400;
 	struct vu_fs *fs;
 	int r;
 
@@ -976,8 +828,7 @@ static int try_image(const uint8_t *b, size_t len)
 		vu_err_clear();
 		return r;
 	}
-	budget = 400;
-	walk_any(fs, vu_fs_root(fs), 0);
+	ut_walk_any(fs, vu_fs_root(fs), 0, &budget);
 	vu_fs_close(fs);
 	return 0;
 }
@@ -1006,7 +857,7 @@ static void test_damaged(void **state)
 	(void)state;
 	for (size_t k = 0; k < 2; k++) {
 		size_t len, cut, mft;
-		uint8_t *b = load(files[k], &len);
+		uint8_t *b = ut_load(tmp_path(files[k]), &len);
 		uint32_t seed = 4242;
 
 		/* truncated */
@@ -1030,8 +881,9 @@ static void test_damaged(void **state)
 		/* MFT records: every record header, then random bits */
 		mft = rec_off(b, 0);
 		for (int r = 0; r < 40; r++) {
-			size_t pos = mft + (size_t)r * 1024 + (rnd(&seed) % 0x40);
-			uint8_t bit = (uint8_t)(1u << (rnd(&seed) & 7));
+			size_t pos = mft + (size_t)r * 1024 +
+				     ut_rnd(&seed) % 0x40;
+			uint8_t bit = (uint8_t)(1u << (ut_rnd(&seed) & 7));
 
 			b[pos] ^= bit;
 			(void)try_image(b, len);
@@ -1042,8 +894,8 @@ static void test_damaged(void **state)
 			uint8_t bit[8];
 
 			for (int j = 0; j < 8; j++) {
-				pos[j] = mft + rnd(&seed) % (100 * 1024);
-				bit[j] = (uint8_t)(1u << (rnd(&seed) & 7));
+				pos[j] = mft + ut_rnd(&seed) % (100 * 1024);
+				bit[j] = (uint8_t)(1u << (ut_rnd(&seed) & 7));
 				b[pos[j]] ^= bit[j];
 			}
 			(void)try_image(b, len);
@@ -1056,8 +908,8 @@ static void test_damaged(void **state)
 			uint8_t bit[16];
 
 			for (int j = 0; j < 16; j++) {
-				pos[j] = rnd(&seed) % len;
-				bit[j] = (uint8_t)(1u << (rnd(&seed) & 7));
+				pos[j] = ut_rnd(&seed) % len;
+				bit[j] = (uint8_t)(1u << (ut_rnd(&seed) & 7));
 				b[pos[j]] ^= bit[j];
 			}
 			(void)try_image(b, len);
@@ -1130,7 +982,7 @@ static void *reader(void *arg)
 	fclose(fp);
 	for (int round = 0; round < 3; round++) {
 		struct vu_fs_file *f = NULL;
-		struct ents e = { 0 };
+		struct ut_ents e = { 0 };
 		uint64_t ino;
 
 		if (vu_fs_lookup_path(j->fs, j->path, &ino) != 0 ||
@@ -1148,10 +1000,10 @@ static void *reader(void *arg)
 		if (memcmp(got, want, len))
 			return NULL;
 		if (vu_fs_lookup_path(j->fs, "/many", &ino) != 0 ||
-		    vu_fs_readdir(j->fs, ino, collect, &e) != 0 ||
+		    vu_fs_readdir(j->fs, ino, ut_collect, &e) != 0 ||
 		    e.n != 3000)
 			return NULL;
-		free(e.v);
+		ut_ents_free(&e);
 	}
 	free(want);
 	free(got);

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "ptable_check.h"
 #include "shell.h"
 #include <json.h>
 
@@ -416,17 +417,6 @@ static void capture(enum vu_log_level level, const char *msg, void *arg)
 			 "%s\n", msg);
 }
 
-static void assert_has(const char *text, const char *want)
-{
-	char buf[512], *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", want);
-	for (char *w = strtok_r(buf, "|", &save); w;
-	     w = strtok_r(NULL, "|", &save))
-		if (!strstr(text, w))
-			fail_msg("\"%s\" lacks \"%s\"", text, w);
-}
-
 static uint64_t case_lbas(const struct gpt_case *c)
 {
 	return c->ss == 512 ? 256 : 64;
@@ -443,20 +433,6 @@ static uint8_t *make_case(const struct gpt_case *c, size_t *len)
 	build_gpt(d, &g);
 	c->mutate(d, &g);
 	return d;
-}
-
-static int parse_buf(const uint8_t *d, size_t len, uint32_t ss,
-		     struct vu_ptable *t)
-{
-	struct vu_blk *disk;
-	int r;
-
-	vu_err_clear();
-	assert_int_equal(vu_mem_open(d, len, "t", &disk), 0);
-	disk->sector_size = ss;
-	r = vu_ptable_read(disk, t);
-	vu_blk_unref(disk);
-	return r;
 }
 
 static void check_parts(const struct vu_ptable *t, const struct geo *g)
@@ -511,7 +487,7 @@ static void check_case(const struct gpt_case *c)
 	int r;
 
 	logbuf[0] = '\0';
-	r = parse_buf(d, len, c->disk_ss, &t);
+	r = ut_parse_buf(d, len, c->disk_ss, &t);
 	if (r != c->ret)
 		fail_msg("%s: returned %d (%s), expected %d", c->name, r,
 			 vu_errmsg(r), c->ret);
@@ -519,7 +495,7 @@ static void check_case(const struct gpt_case *c)
 		assert_int_equal(t.count, 0);
 		assert_null(t.parts);
 		if (c->msg)
-			assert_has(vu_errmsg(r), c->msg);
+			ut_assert_has(vu_errmsg(r), c->msg);
 		free(d);
 		return;
 	}
@@ -528,7 +504,7 @@ static void check_case(const struct gpt_case *c)
 		check_parts(&t, &g);
 		assert_int_equal(t.used_backup, c->used_backup);
 		if (c->used_backup)
-			assert_has(logbuf, c->msg);
+			ut_assert_has(logbuf, c->msg);
 		else
 			assert_string_equal(logbuf, "");
 	}
@@ -569,27 +545,6 @@ static void test_gpt_parse_direct(void **state)
 	free(d);
 }
 
-static void check_sane(int r, const struct vu_ptable *t, size_t len)
-{
-	if (r < 0) {
-		assert_true(r == -EUCLEAN || r == -EIO);
-		assert_int_equal(t->count, 0);
-		assert_null(t->parts);
-		return;
-	}
-	assert_int_equal(r, 0);
-	for (size_t i = 0; i < t->count; i++) {
-		const struct vu_part *p = &t->parts[i];
-
-		assert_true(p->size > 0);
-		assert_true(p->start > 0);
-		assert_true(p->start + p->size <= len);
-		assert_true(strlen(p->name) < sizeof(p->name));
-		if (i)
-			assert_true(p->slot > t->parts[i - 1].slot);
-	}
-}
-
 static void test_truncated(void **state)
 {
 	for (uint32_t ss = 512; ss <= 4096; ss *= 8) {
@@ -604,11 +559,11 @@ static void test_truncated(void **state)
 			if (len > 3 * 4096 + 2 && len % 512 > 1 &&
 			    len % 512 != 511 && full - len > 2 * 4096)
 				continue;
-			int r = parse_buf(d, len, 512, &t);
+			int r = ut_parse_buf(d, len, 512, &t);
 
 			if (r < 0 && r != -EUCLEAN)
 				fail_msg("length %zu: %d %s", len, r, vu_errmsg(r));
-			check_sane(r, &t, len);
+			ut_check_sane(r, &t, len);
 			/* the backup is only read when the primary is bad */
 			if (len < (g.last_usable + 1) * ss)
 				assert_int_not_equal(t.type, VU_TABLE_GPT);
@@ -651,8 +606,8 @@ static void test_bitflips(void **state)
 			int r;
 
 			d[at] ^= (uint8_t)(1u << (bit % 8));
-			r = parse_buf(d, len, 512, &t);
-			check_sane(r, &t, len);
+			r = ut_parse_buf(d, len, 512, &t);
+			ut_check_sane(r, &t, len);
 			assert_int_equal(r, 0);
 			check_parts(&t, &g);
 			vu_ptable_free(&t);
@@ -666,22 +621,22 @@ static void test_bitflips(void **state)
 
 		d[512 + bit / 8] ^= (uint8_t)(1u << (bit % 8));
 		d[255 * 512 + bit / 8] ^= (uint8_t)(1u << (bit % 8));
-		r = parse_buf(d, len, 512, &t);
-		check_sane(r, &t, len);
+		r = ut_parse_buf(d, len, 512, &t);
+		ut_check_sane(r, &t, len);
 		vu_ptable_free(&t);
 		assert_int_equal(vu_mem_open(d, len, "t", &disk), 0);
 		r = vu_gpt_parse(disk, 4096, &t);
-		check_sane(r == -ENOENT ? -EUCLEAN : r, &t, len);
+		ut_check_sane(r == -ENOENT ? -EUCLEAN : r, &t, len);
 		vu_ptable_free(&t);
 		vu_blk_unref(disk);
 		d[512 + bit / 8] ^= (uint8_t)(1u << (bit % 8));
 		d[255 * 512 + bit / 8] ^= (uint8_t)(1u << (bit % 8));
 	}
 	memset(d, 0, len);
-	assert_int_equal(parse_buf(d, len, 512, &t), 0);
+	assert_int_equal(ut_parse_buf(d, len, 512, &t), 0);
 	assert_int_equal(t.type, VU_TABLE_NONE);
 	memset(d, 0xff, len);
-	assert_int_equal(parse_buf(d, len, 512, &t), 0);
+	assert_int_equal(ut_parse_buf(d, len, 512, &t), 0);
 	assert_int_equal(t.type, VU_TABLE_NONE);
 	free(d);
 }
@@ -689,33 +644,13 @@ static void test_bitflips(void **state)
 static void test_read_faults(void **state)
 {
 	const struct gpt_case *pri_bad = &cases[3];
-	int clean = 0;
 
 	assert_ptr_equal(pri_bad->mutate, m_pri_crc);
 	for (int which = 0; which < 2; which++) {
 		size_t len;
 		uint8_t *d = make_case(which ? pri_bad : &cases[0], &len);
 
-		clean = 0;
-		for (long n = 1; n < 40 && !clean; n++) {
-			struct vu_ptable t;
-			int r;
-
-			vu_blk_fault_after(n);
-			r = parse_buf(d, len, 512, &t);
-			vu_blk_fault_after(0);
-			if (r == 0) {
-				clean = 1;
-				assert_int_equal(t.count, 3);
-				assert_int_equal(t.used_backup, which);
-			} else {
-				assert_int_equal(r, -EIO);
-				assert_int_equal(t.count, 0);
-				assert_has(vu_errmsg(r), "injected read fault");
-			}
-			vu_ptable_free(&t);
-		}
-		assert_true(clean);
+		ut_read_faults(d, len, 512, 3, which);
 		free(d);
 	}
 }
@@ -767,40 +702,6 @@ static int teardown_tmp(void **state)
 	return ut_teardown_tmp();
 }
 
-static int file_table(const char *name, uint32_t ss, struct vu_ptable *t)
-{
-	char path[512];
-	struct vu_blk *disk;
-	int r;
-
-	snprintf(path, sizeof(path), "%s/%s", ut_tmpdir, name);
-	vu_err_clear();
-	assert_int_equal(vu_file_open(path, &disk), 0);
-	if (ss)
-		disk->sector_size = ss;
-	r = vu_ptable_read(disk, t);
-	vu_blk_unref(disk);
-	return r;
-}
-
-static const struct vu_part *find_slot(const struct vu_ptable *t,
-				       unsigned slot)
-{
-	for (size_t i = 0; i < t->count; i++)
-		if (t->parts[i].slot == slot)
-			return &t->parts[i];
-	return NULL;
-}
-
-static unsigned node_slot(const char *node)
-{
-	const char *d = node + strlen(node);
-
-	while (d > node && d[-1] >= '0' && d[-1] <= '9')
-		d--;
-	return (unsigned)atoi(d);
-}
-
 static void assert_guid_ci(const uint8_t g[16], const char *s)
 {
 	char ours[VU_GUID_STRLEN];
@@ -822,13 +723,9 @@ static const char *jstr(struct json_object *o, const char *key)
 static void compare_tools(const char *img, const struct vu_ptable *t)
 {
 	struct json_object *root, *pt, *parts, *v;
-	char path[512], line[256], cmd[512];
+	char line[256], cmd[512];
 
-	assert_int_equal(ut_sh("sfdisk --json %s > %s.json", img, img), 0);
-	snprintf(path, sizeof(path), "%s/%s.json", ut_tmpdir, img);
-	root = json_object_from_file(path);
-	assert_non_null(root);
-	assert_true(json_object_object_get_ex(root, "partitiontable", &pt));
+	root = ut_sfdisk_json(img, &pt);
 	assert_string_equal(jstr(pt, "label"), "gpt");
 	assert_guid_ci(t->disk_guid, jstr(pt, "id"));
 	assert_true(json_object_object_get_ex(pt, "firstlba", &v));
@@ -839,14 +736,11 @@ static void compare_tools(const char *img, const struct vu_ptable *t)
 	assert_int_equal(json_object_array_length(parts), t->count);
 	for (size_t i = 0; i < t->count; i++) {
 		struct json_object *jp = json_object_array_get_idx(parts, i);
-		unsigned slot = node_slot(jstr(jp, "node"));
-		const struct vu_part *p = find_slot(t, slot);
+		unsigned slot = ut_node_slot(jstr(jp, "node"));
+		const struct vu_part *p = ut_find_slot(t, slot);
 
 		assert_non_null(p);
-		assert_true(json_object_object_get_ex(jp, "start", &v));
-		assert_int_equal(p->start, json_object_get_int64(v) * 512);
-		assert_true(json_object_object_get_ex(jp, "size", &v));
-		assert_int_equal(p->size, json_object_get_int64(v) * 512);
+		ut_assert_sfdisk_extent(p, jp);
 		assert_guid_ci(p->type_guid, jstr(jp, "type"));
 		assert_guid_ci(p->part_guid, jstr(jp, "uuid"));
 		assert_string_equal(p->name, jstr(jp, "name") ? jstr(jp, "name") : "");
@@ -882,7 +776,7 @@ static void test_sgdisk(void **state)
 			    "-n 5:0:+16K -t 5:ea00 "
 			    "g.img >/dev/null"),
 			 0);
-	assert_int_equal(file_table("g.img", 0, &t), 0);
+	assert_int_equal(ut_file_table("g.img", 0, &t), 0);
 	assert_int_equal(t.type, VU_TABLE_GPT);
 	assert_int_equal(t.count, 4);
 	assert_int_equal(t.used_backup, 0);
@@ -898,7 +792,7 @@ static void test_sgdisk(void **state)
 	assert_int_equal(ut_sh("dd if=/dev/zero of=g.img bs=1 seek=600 count=4 "
 			    "conv=notrunc 2>/dev/null"),
 			 0);
-	assert_int_equal(file_table("g.img", 0, &t), 0);
+	assert_int_equal(ut_file_table("g.img", 0, &t), 0);
 	assert_int_equal(t.used_backup, 1);
 	assert_int_equal(t.count, 4);
 	vu_ptable_free(&t);
@@ -912,9 +806,10 @@ static void test_sgdisk(void **state)
 	assert_int_equal(ut_sh("dd if=/dev/zero of=g.img bs=1 seek=600 count=4 "
 			    "conv=notrunc 2>/dev/null"),
 			 0);
-	assert_int_equal(file_table("g.img", 0, &t), -EUCLEAN);
-	assert_has(vu_errmsg(-EUCLEAN), "gpt: primary header at LBA 1: CRC32");
-	assert_has(vu_errmsg(-EUCLEAN), "backup header at LBA 8191");
+	assert_int_equal(ut_file_table("g.img", 0, &t), -EUCLEAN);
+	ut_assert_has(vu_errmsg(-EUCLEAN),
+		      "gpt: primary header at LBA 1: CRC32");
+	ut_assert_has(vu_errmsg(-EUCLEAN), "backup header at LBA 8191");
 }
 
 /* fdisk -b 4096 writes a GPT with 4096-byte sectors into a file. */
@@ -934,7 +829,7 @@ static void test_fdisk_4k(void **state)
 			    ">/dev/null 2>&1"),
 			 0);
 	/* a disk that says 512: found by trying 4096 */
-	assert_int_equal(file_table("k.img", 0, &t), 0);
+	assert_int_equal(ut_file_table("k.img", 0, &t), 0);
 	assert_int_equal(t.type, VU_TABLE_GPT);
 	assert_int_equal(t.sector_size, 4096);
 	assert_int_equal(t.count, 2);
@@ -949,7 +844,7 @@ static void test_fdisk_4k(void **state)
 		assert_int_equal(sscanf(line, "%63s %llu %llu %63s %63s", dev,
 					&start, &end, type, uuid),
 				 5);
-		p = find_slot(&t, node_slot(dev));
+		p = ut_find_slot(&t, ut_node_slot(dev));
 		assert_non_null(p);
 		assert_int_equal(p->start, start * 4096);
 		assert_int_equal(p->size, (end - start + 1) * 4096);
@@ -961,7 +856,7 @@ static void test_fdisk_4k(void **state)
 	assert_int_equal(slot, 2);
 	vu_ptable_free(&t);
 	/* and a disk that says 4096 */
-	assert_int_equal(file_table("k.img", 4096, &t), 0);
+	assert_int_equal(ut_file_table("k.img", 4096, &t), 0);
 	assert_int_equal(t.count, 2);
 	vu_ptable_free(&t);
 }

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "ptable_check.h"
 #include "shell.h"
 #include <json.h>
 
@@ -308,35 +309,6 @@ static uint8_t *new_disk(void)
 	return d;
 }
 
-static int parse_buf(const uint8_t *d, size_t len, uint32_t ss,
-		     struct vu_ptable *t)
-{
-	struct vu_blk *disk;
-	int r;
-
-	vu_err_clear();
-	assert_int_equal(vu_mem_open(d, len, "t", &disk), 0);
-	disk->sector_size = ss;
-	r = vu_ptable_read(disk, t);
-	vu_blk_unref(disk);
-	return r;
-}
-
-static void assert_msg(const char *want)
-{
-	char buf[512], *save = NULL;
-
-	if (!want)
-		return;
-	snprintf(buf, sizeof(buf), "%s", want);
-	for (char *w = strtok_r(buf, "|", &save); w;
-	     w = strtok_r(NULL, "|", &save)) {
-		if (!strstr(vu_errmsg(-EUCLEAN), w))
-			fail_msg("message \"%s\" lacks \"%s\"",
-				 vu_errmsg(-EUCLEAN), w);
-	}
-}
-
 static void check_case(const struct mbr_case *c, uint32_t ss)
 {
 	uint8_t *d = calloc(DISK_LBAS, ss);
@@ -356,15 +328,15 @@ static void check_case(const struct mbr_case *c, uint32_t ss)
 			memcpy(d + (size_t)l * ss, tmp + (size_t)l * SS, SS);
 		free(tmp);
 	}
-	r = parse_buf(d, (size_t)DISK_LBAS * ss, ss, &t);
+	r = ut_parse_buf(d, (size_t)DISK_LBAS * ss, ss, &t);
 	if (r != c->ret)
 		fail_msg("%s: returned %d (%s), expected %d", c->name, r,
 			 vu_errmsg(r), c->ret);
 	if (r < 0) {
 		assert_int_equal(t.count, 0);
 		assert_null(t.parts);
-		if (ss == SS)
-			assert_msg(c->msg);
+		if (ss == SS && c->msg)
+			ut_assert_has(vu_errmsg(-EUCLEAN), c->msg);
 		free(d);
 		return;
 	}
@@ -423,27 +395,6 @@ static void test_mbr_parse_enoent(void **state)
 	assert_int_equal(vu_mbr_parse(NULL, &t), -EINVAL);
 }
 
-/* The result, when there is one, must describe a sane disk. */
-static void check_sane(int r, const struct vu_ptable *t, size_t len)
-{
-	if (r < 0) {
-		assert_true(r == -EUCLEAN || r == -EIO);
-		assert_int_equal(t->count, 0);
-		assert_null(t->parts);
-		return;
-	}
-	assert_int_equal(r, 0);
-	for (size_t i = 0; i < t->count; i++) {
-		const struct vu_part *p = &t->parts[i];
-
-		assert_true(p->size > 0);
-		assert_true(p->start > 0);
-		assert_true(p->start + p->size <= len);
-		if (i)
-			assert_true(p->slot > t->parts[i - 1].slot);
-	}
-}
-
 static void test_truncated(void **state)
 {
 	uint8_t *d = new_disk();
@@ -455,9 +406,9 @@ static void test_truncated(void **state)
 		if (len > 1100 && len % SS != 0 && len % SS != 1 &&
 		    len % SS != SS - 1)
 			continue;
-		int r = parse_buf(d, len, SS, &t);
+		int r = ut_parse_buf(d, len, SS, &t);
 
-		check_sane(r, &t, len);
+		ut_check_sane(r, &t, len);
 		if (len < 512)
 			assert_int_equal(t.type, VU_TABLE_NONE);
 		if (len >= 512 && len < (EXT_START + EXT_SIZE) * SS)
@@ -481,18 +432,18 @@ static void test_bitflips(void **state)
 			int r;
 
 			d[at] ^= (uint8_t)(1u << (bit % 8));
-			r = parse_buf(d, DISK_LBAS * SS, SS, &t);
-			check_sane(r, &t, DISK_LBAS * SS);
+			r = ut_parse_buf(d, DISK_LBAS * SS, SS, &t);
+			ut_check_sane(r, &t, DISK_LBAS * SS);
 			vu_ptable_free(&t);
 			d[at] ^= (uint8_t)(1u << (bit % 8));
 		}
 	}
 	/* zeroed and 0xff-filled */
 	memset(d, 0, DISK_LBAS * SS);
-	assert_int_equal(parse_buf(d, DISK_LBAS * SS, SS, &t), 0);
+	assert_int_equal(ut_parse_buf(d, DISK_LBAS * SS, SS, &t), 0);
 	assert_int_equal(t.type, VU_TABLE_NONE);
 	memset(d, 0xff, DISK_LBAS * SS);
-	assert_int_equal(parse_buf(d, DISK_LBAS * SS, SS, &t), 0);
+	assert_int_equal(ut_parse_buf(d, DISK_LBAS * SS, SS, &t), 0);
 	assert_int_equal(t.type, VU_TABLE_NONE);
 	free(d);
 }
@@ -500,26 +451,9 @@ static void test_bitflips(void **state)
 static void test_read_faults(void **state)
 {
 	uint8_t *d = new_disk();
-	struct vu_ptable t;
-	int clean = 0;
 
 	build_extended(d);
-	for (long n = 1; n < 40 && !clean; n++) {
-		int r;
-
-		vu_blk_fault_after(n);
-		r = parse_buf(d, DISK_LBAS * SS, SS, &t);
-		if (r == 0) {
-			clean = 1;
-			assert_int_equal(t.count, 4);
-		} else {
-			assert_int_equal(r, -EIO);
-			assert_int_equal(t.count, 0);
-		}
-		vu_ptable_free(&t);
-		vu_blk_fault_after(0);
-	}
-	assert_true(clean);
+	ut_read_faults(d, DISK_LBAS * SS, SS, 4, 0);
 	free(d);
 }
 
@@ -551,60 +485,27 @@ static int teardown_tmp(void **state)
 	return ut_teardown_tmp();
 }
 
-static int file_table(const char *name, struct vu_ptable *t)
-{
-	char path[512];
-	struct vu_blk *disk;
-	int r;
-
-	snprintf(path, sizeof(path), "%s/%s", ut_tmpdir, name);
-	vu_err_clear();
-	assert_int_equal(vu_file_open(path, &disk), 0);
-	r = vu_ptable_read(disk, t);
-	vu_blk_unref(disk);
-	return r;
-}
-
-static const struct vu_part *find_slot(const struct vu_ptable *t,
-				       unsigned slot)
-{
-	for (size_t i = 0; i < t->count; i++)
-		if (t->parts[i].slot == slot)
-			return &t->parts[i];
-	return NULL;
-}
-
 /* Compare our parse with sfdisk --json; the extended container, which
  * holds no volume, is the one sfdisk entry we do not list. */
 static void compare_sfdisk(const char *img, const struct vu_ptable *t)
 {
-	char path[512];
 	struct json_object *root, *pt, *parts, *v;
 	size_t seen = 0;
 
-	assert_int_equal(ut_sh("sfdisk --json %s > %s.json", img, img), 0);
-	snprintf(path, sizeof(path), "%s/%s.json", ut_tmpdir, img);
-	root = json_object_from_file(path);
-	assert_non_null(root);
-	assert_true(json_object_object_get_ex(root, "partitiontable", &pt));
+	root = ut_sfdisk_json(img, &pt);
 	assert_true(json_object_object_get_ex(pt, "id", &v));
 	assert_int_equal(strtoul(json_object_get_string(v), NULL, 16),
 			 t->disk_signature);
 	assert_true(json_object_object_get_ex(pt, "partitions", &parts));
 	for (size_t i = 0; i < json_object_array_length(parts); i++) {
 		struct json_object *jp = json_object_array_get_idx(parts, i);
-		const char *node, *digits;
 		const struct vu_part *p;
 		unsigned type;
 
 		assert_true(json_object_object_get_ex(jp, "node", &v));
-		node = json_object_get_string(v);
-		digits = node + strlen(node);
-		while (digits > node && digits[-1] >= '0' && digits[-1] <= '9')
-			digits--;
+		p = ut_find_slot(t, ut_node_slot(json_object_get_string(v)));
 		assert_true(json_object_object_get_ex(jp, "type", &v));
 		type = (unsigned)strtoul(json_object_get_string(v), NULL, 16);
-		p = find_slot(t, (unsigned)atoi(digits));
 		if (type == 0x05 || type == 0x0f || type == 0x85) {
 			assert_null(p);
 			continue;
@@ -612,10 +513,7 @@ static void compare_sfdisk(const char *img, const struct vu_ptable *t)
 		assert_non_null(p);
 		seen++;
 		assert_int_equal(p->mbr_type, type);
-		assert_true(json_object_object_get_ex(jp, "start", &v));
-		assert_int_equal(p->start, json_object_get_int64(v) * 512);
-		assert_true(json_object_object_get_ex(jp, "size", &v));
-		assert_int_equal(p->size, json_object_get_int64(v) * 512);
+		ut_assert_sfdisk_extent(p, jp);
 		assert_int_equal(p->bootable,
 				 json_object_object_get_ex(jp, "bootable", &v) &&
 					 json_object_get_boolean(v));
@@ -642,7 +540,7 @@ static void test_sfdisk(void **state)
 			    "'m.img6 : start=7000,size=500,type=82' "
 			    "'m.img7 : size=1000,type=8e' | sfdisk -q m.img"),
 			 0);
-	assert_int_equal(file_table("m.img", &t), 0);
+	assert_int_equal(ut_file_table("m.img", 0, &t), 0);
 	assert_int_equal(t.type, VU_TABLE_MBR);
 	assert_int_equal(t.count, 5);
 	assert_int_equal(t.disk_signature, 0x1badcafe);
@@ -657,7 +555,7 @@ static void test_sfdisk(void **state)
 			    "'p.img4 : start=6000,size=100,type=ef' "
 			    "| sfdisk -q p.img"),
 			 0);
-	assert_int_equal(file_table("p.img", &t), 0);
+	assert_int_equal(ut_file_table("p.img", 0, &t), 0);
 	assert_int_equal(t.count, 3);
 	assert_int_equal(t.parts[1].slot, 3);
 	compare_sfdisk("p.img", &t);
@@ -674,9 +572,9 @@ static void test_mkfs(void **state)
 				    "mkfs.fat -C f12.img 1024 >/dev/null && "
 				    "mkfs.fat -F 32 -C f32.img 40000 >/dev/null"),
 				 0);
-		assert_int_equal(file_table("f12.img", &t), 0);
+		assert_int_equal(ut_file_table("f12.img", 0, &t), 0);
 		assert_int_equal(t.type, VU_TABLE_NONE);
-		assert_int_equal(file_table("f32.img", &t), 0);
+		assert_int_equal(ut_file_table("f32.img", 0, &t), 0);
 		assert_int_equal(t.type, VU_TABLE_NONE);
 		ran++;
 	}
@@ -684,7 +582,7 @@ static void test_mkfs(void **state)
 		assert_int_equal(ut_sh("truncate -s 4M n.img && "
 				    "mkntfs -q -F -Q n.img >/dev/null 2>&1"),
 				 0);
-		assert_int_equal(file_table("n.img", &t), 0);
+		assert_int_equal(ut_file_table("n.img", 0, &t), 0);
 		assert_int_equal(t.type, VU_TABLE_NONE);
 		ran++;
 	}
