@@ -87,4 +87,23 @@ static inline void vu_put_be64(void *p, uint64_t v)
 	vu_put_be32((uint8_t *)p + 4, (uint32_t)v);
 }
 
+/* Sizes read from an image (sector, cluster, block, record) must be powers
+ * of two before they are used as shifts or divisors. */
+static inline int vu_is_pow2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+/* floor(log2(v)); 0 for 0 and 1. */
+static inline unsigned vu_log2u(uint64_t v)
+{
+	unsigned n = 0;
+
+	while (v > 1) {
+		v >>= 1;
+		n++;
+	}
+	return n;
+}
+
 #endif

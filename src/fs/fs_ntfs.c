@@ -105,12 +105,12 @@ static int boot_read(struct vu_fs *fs, uint64_t *mft_off)
 	spc = b[NTFS_BOOT_SPC];
 	spc = spc <= 0x80 ? spc : (spc >= 0xf4 ? 1u << (256 - spc) : 0);
 	sectors = vu_le64(b + NTFS_BOOT_TOTAL_SECTORS);
-	if (!ntfs_is_pow2(bps) || bps < 256 || bps > 4096 || !ntfs_is_pow2(spc) ||
+	if (!vu_is_pow2(bps) || bps < 256 || bps > 4096 || !vu_is_pow2(spc) ||
 	    (uint64_t)bps * spc > (2u << 20))
 		return fs_fail(fs, -EUCLEAN, "boot sector: %u bytes per sector, "
 			       "%u sectors per cluster", bps, spc);
 	x->cluster = bps * spc;
-	x->cbits = ntfs_log2u(x->cluster);
+	x->cbits = vu_log2u(x->cluster);
 	if (sectors > (UINT64_C(1) << 62) / bps)
 		return fs_fail(fs, -EUCLEAN, "boot sector: %" PRIu64 " sectors",
 			       sectors);
@@ -122,7 +122,7 @@ static int boot_read(struct vu_fs *fs, uint64_t *mft_off)
 			     0 : (uint32_t)rs * x->cluster;
 	else
 		x->recsize = rs < -16 || rs > -9 ? 0 : 1u << -rs;
-	if (!ntfs_is_pow2(x->recsize) || x->recsize < MFT_RECORD_MIN ||
+	if (!vu_is_pow2(x->recsize) || x->recsize < MFT_RECORD_MIN ||
 	    x->recsize > MFT_RECORD_MAX)
 		return fs_fail(fs, -EUCLEAN, "boot sector: MFT record size "
 			       "value %d", rs);

@@ -97,11 +97,6 @@ static int lib_fail(struct vu_fs *fs, libfsxfs_error_t **err,
 
 /* ---- geometry ---- */
 
-static int is_pow2(uint64_t v)
-{
-	return v && !(v & (v - 1));
-}
-
 static int sb_parse(struct vu_fs *fs, const uint8_t *sb)
 {
 	struct xfs *x = X(fs);
@@ -135,7 +130,7 @@ static int sb_parse(struct vu_fs *fs, const uint8_t *sb)
 	    !x->agblocks || !x->agcount || x->agblklog > 31 ||
 	    (1ull << x->agblklog) < x->agblocks ||
 	    (x->agblklog && (1ull << (x->agblklog - 1)) >= x->agblocks) ||
-	    x->dirblklog > 8 || !is_pow2(sect) || sect < 512 ||
+	    x->dirblklog > 8 || !vu_is_pow2(sect) || sect < 512 ||
 	    sect > XFS_SB_SIZE * 64 ||
 	    /* byte offsets of every block must fit in 63 bits */
 	    (uint64_t)x->agcount * x->agblocks > (UINT64_C(1) << (63 - 16)))

@@ -228,7 +228,7 @@ static int names_build(struct vu_fs *fs, uint64_t dir, struct ntfs_names *t)
 	w.bsize = vu_le32(root->value + IR_BLOCK_SIZE);
 	ia = ntfs_attr_find(&in, AT_INDEX_ALLOCATION, "$I30");
 	if (ia) {
-		if (!ntfs_is_pow2(w.bsize) || w.bsize < NTFS_FIXUP_STRIDE ||
+		if (!vu_is_pow2(w.bsize) || w.bsize < NTFS_FIXUP_STRIDE ||
 		    w.bsize > MFT_RECORD_MAX || !ia->nonres ||
 		    (ia->flags & (ATTR_FLAG_COMPRESSED | ATTR_FLAG_ENCRYPTED))) {
 			r = fs_fail(fs, -EUCLEAN, "directory %" PRIu64 ": index "

@@ -112,8 +112,6 @@ static inline const char *own_msg(const struct vu_fs *fs, int r)
 }
 
 /* ntfs_record.c */
-int ntfs_is_pow2(uint64_t v);
-unsigned ntfs_log2u(uint64_t v);
 int ntfs_map_read(struct vu_fs *fs, const struct fs_data *d, void *buf,
 		  size_t len, uint64_t off, const char *what, uint64_t ino);
 int ntfs_fixup(uint8_t *b, uint32_t size);

@@ -22,22 +22,6 @@
 
 /* ---- reading through an extent list ---- */
 
-int ntfs_is_pow2(uint64_t v)
-{
-	return v && !(v & (v - 1));
-}
-
-unsigned ntfs_log2u(uint64_t v)
-{
-	unsigned n = 0;
-
-	while (v > 1) {
-		v >>= 1;
-		n++;
-	}
-	return n;
-}
-
 /* The extent holding byte off, or NULL. */
 static const struct fs_extent *extent_of(const struct fs_data *d, uint64_t off)
 {

@@ -18,6 +18,7 @@
 
 #include <json-c/json.h>
 
+#include "core/bytes.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "crypto/crypto.h"
@@ -397,17 +398,6 @@ static const struct luks_key *key_of(const struct vu_luks *l, int digest)
 	return NULL;
 }
 
-static unsigned int log2u(uint32_t v)
-{
-	unsigned int s = 0;
-
-	while (v > 1) {
-		v >>= 1;
-		s++;
-	}
-	return s;
-}
-
 int vu_luks_volume_open(struct vu_luks *l, struct vu_blk **decrypted)
 {
 	struct luks_dec *d;
@@ -444,7 +434,7 @@ int vu_luks_volume_open(struct vu_luks *l, struct vu_blk **decrypted)
 		r = luks_cipher_parse(s->s.encryption, k->len, &mode);
 		if (r < 0)
 			goto fail;
-		shift = log2u(s->s.sector_size / 512);
+		shift = vu_log2u(s->s.sector_size / 512);
 		if (s->s.iv_tweak & ((1u << shift) - 1)) {
 			r = vu_blk_fail(l->vol, -ENOTSUP, "luks: segment %zu: "
 					"iv_tweak %" PRIu64 " not a multiple "

@@ -34,11 +34,6 @@ static const struct boot_magic boot_magics[] = {
 	{ 0, "SKUL\xba\xbe", 6 },
 };
 
-static int is_pow2(unsigned v)
-{
-	return v && !(v & (v - 1));
-}
-
 /* A FAT12/16/32 BIOS parameter block (BitLocker To Go's "MSWIN4.1" boot
  * sector carries one too). */
 static int looks_like_fat(const uint8_t *s)
@@ -47,9 +42,9 @@ static int looks_like_fat(const uint8_t *s)
 
 	if (!((s[0] == 0xeb && s[2] == 0x90) || s[0] == 0xe9))
 		return 0;
-	if (bps < 512 || bps > 4096 || !is_pow2(bps))
+	if (bps < 512 || bps > 4096 || !vu_is_pow2(bps))
 		return 0;
-	if (!is_pow2(spc))
+	if (!vu_is_pow2(spc))
 		return 0;
 	if (vu_le16(s + 14) == 0 || s[16] == 0) /* reserved sectors, FATs */
 		return 0;

@@ -113,11 +113,6 @@ static void set_detail(struct vu_probe *out, const char *s)
 	snprintf(out->detail, sizeof(out->detail), "%s", s);
 }
 
-static int is_pow2(uint64_t x)
-{
-	return x && !(x & (x - 1));
-}
-
 /* ---- LUKS ---- */
 
 /* One LUKS binary header at off (0 for the primary): 1 recognised. */
@@ -300,7 +295,7 @@ static int ntfs_label(struct vu_blk *vol, uint64_t mft_off, uint32_t recsize,
 	int r;
 
 	if (recsize < NTFS_FIXUP_STRIDE || recsize > NTFS_MAX_RECORD ||
-	    !is_pow2(recsize) ||
+	    !vu_is_pow2(recsize) ||
 	    mft_off > UINT64_MAX - (uint64_t)NTFS_MFT_VOLUME * recsize)
 		return 0;
 	off = mft_off + (uint64_t)NTFS_MFT_VOLUME * recsize;
@@ -363,7 +358,7 @@ static int probe_ntfs(struct vu_blk *vol, const struct head *h,
 	spc = b[NTFS_SPC_OFF];
 	if (bps < 256 || bps > 4096)
 		return 0;
-	if (!is_pow2(spc) || spc > 128) {
+	if (!vu_is_pow2(spc) || spc > 128) {
 		if (spc < 240 || spc > 249)
 			return 0;
 		spc = 1u << (256 - spc);
@@ -377,7 +372,7 @@ static int probe_ntfs(struct vu_blk *vol, const struct head *h,
 		return 0;
 	cpr = (int8_t)b[NTFS_MFT_RECSIZE_OFF];
 	if (cpr > 0) {
-		if (!is_pow2((uint64_t)cpr) || cpr > 64)
+		if (!vu_is_pow2((uint64_t)cpr) || cpr > 64)
 			return 0;
 		recsize = (uint32_t)cpr * cluster;	/* <= 128 MiB */
 	} else {
@@ -587,10 +582,10 @@ static int fat_valid(const uint8_t *b, struct fat_geo *g)
 	}
 	if (!fats || !vu_le16(b + FAT_RESERVED_OFF) ||
 	    !(media >= 0xf8 || media == 0xf0) ||
-	    !is_pow2(b[FAT_CLUSTER_SIZE_OFF]))
+	    !vu_is_pow2(b[FAT_CLUSTER_SIZE_OFF]))
 		return 0;
 	g->sector_size = vu_le16(b + FAT_SECTOR_SIZE_OFF);
-	if (!is_pow2(g->sector_size) || g->sector_size < 512 ||
+	if (!vu_is_pow2(g->sector_size) || g->sector_size < 512 ||
 	    g->sector_size > 4096)
 		return 0;
 	g->cluster_size = b[FAT_CLUSTER_SIZE_OFF];
