@@ -1,6 +1,7 @@
 /* The decrypted BitLocker volume, as Windows presents it, built at unlock
- * time as a segment map (cryptsetup's lib/bitlk does the same with
- * dm-crypt and dm-zero targets):
+ * time as segments (cryptsetup's lib/bitlk does the same with dm-crypt
+ * and dm-zero targets), which become the runs of an extent map
+ * (core/extent.h):
  *
  *   RELOC  the first sectors: read from where BitLocker moved them
  *   ZERO   the three FVE metadata areas and the relocated-header area
@@ -14,10 +15,12 @@
 #include "bitlocker/bde.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/bytes.h"
+#include "core/extent.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "crypto/crypto.h"
@@ -33,144 +36,37 @@ struct seg {
 #define MAX_SPECIAL 8
 #define MAX_SEGS (4 * MAX_SPECIAL + 8)
 
-struct bde_dec {
-	struct vu_sector_cipher *cipher;
-	uint32_t ss;
-	uint64_t encrypted_end;	/* physical bytes [0, this) are encrypted */
-	uint64_t mft_mirror;	/* Vista: put back at offset 56 of sector 0 */
+struct seg_list {
 	size_t nseg;
 	struct seg seg[MAX_SEGS];
 };
 
-/* Read physical [off, off+len) and decrypt what lies in the encrypted
- * part.  Unaligned heads and tails go through a one-sector buffer. */
-static int read_phys(struct vu_blk *b, struct bde_dec *d, uint8_t *buf,
-		     size_t len, uint64_t off)
+/* ---- the transforms of the runs ---- */
+
+static int decrypt(void *cipher, uint64_t sector, uint8_t *buf, size_t n)
 {
-	int r;
+	return vu_sector_decrypt(cipher, sector, buf, n);
+}
 
-	if (off >= d->encrypted_end)
-		return vu_blk_read(b->lower, buf, len, off);
-	if (len > d->encrypted_end - off) {
-		size_t enc = (size_t)(d->encrypted_end - off);
+static void cipher_free(void *cipher)
+{
+	vu_sector_cipher_free(cipher);
+}
 
-		r = read_phys(b, d, buf, enc, off);
-		if (r < 0)
-			return r;
-		return vu_blk_read(b->lower, buf + enc, len - enc, off + enc);
-	}
-	while (len) {
-		uint64_t sec = off / d->ss;
-		size_t in = (size_t)(off % d->ss), n;
+/* Vista left the first sectors unencrypted with "-FVE-FS-" where NTFS
+ * keeps its signature and the metadata offset where it keeps the MFT
+ * mirror cluster: put both back in sector 0. */
+static int vista_patch(void *ctx, uint64_t sector, uint8_t *buf, size_t n)
+{
+	const uint64_t *mft_mirror = ctx;
 
-		if (in || len < d->ss) {
-			uint8_t *tmp = malloc(d->ss);
-
-			if (!tmp)
-				return vu_fail(-ENOMEM, "out of memory");
-			n = d->ss - in < len ? d->ss - in : len;
-			r = vu_blk_read(b->lower, tmp, d->ss, sec * d->ss);
-			if (r == 0)
-				r = vu_sector_decrypt(d->cipher, sec, tmp, 1);
-			if (r == 0)
-				memcpy(buf, tmp + in, n);
-			vu_cleanse(tmp, d->ss);
-			free(tmp);
-			if (r < 0)
-				return r;
-		} else {
-			n = len - len % d->ss;
-			r = vu_blk_read(b->lower, buf, n, off);
-			if (r == 0)
-				r = vu_sector_decrypt(d->cipher, sec, buf,
-						      n / d->ss);
-			if (r < 0)
-				return r;
-		}
-		buf += n;
-		off += n;
-		len -= n;
+	(void)n;
+	if (sector == 0) {
+		memcpy(buf + 3, "NTFS    ", 8);
+		vu_put_le64(buf + 56, *mft_mirror);
 	}
 	return 0;
 }
-
-static int read_vista(struct vu_blk *b, struct bde_dec *d, uint8_t *buf,
-		      size_t len, uint64_t off)
-{
-	int r = vu_blk_read(b->lower, buf, len, off);
-	uint8_t patch[16];
-
-	if (r < 0)
-		return r;
-	/* sector 0: the file system signature and the MFT mirror cluster */
-	memcpy(patch, "NTFS    ", 8);
-	vu_put_le64(patch + 8, d->mft_mirror);
-	for (size_t i = 0; i < 8; i++) {
-		if (3 + i >= off && 3 + i < off + len)
-			buf[3 + i - off] = patch[i];
-		if (56 + i >= off && 56 + i < off + len)
-			buf[56 + i - off] = patch[8 + i];
-	}
-	return 0;
-}
-
-static int dec_read_at(struct vu_blk *b, void *out, size_t len, uint64_t off)
-{
-	struct bde_dec *d = b->priv;
-	uint8_t *buf = out;
-	size_t i = 0;
-
-	while (len) {
-		const struct seg *s;
-		size_t n;
-		int r;
-
-		while (i < d->nseg && d->seg[i].end <= off)
-			i++;
-		if (i == d->nseg)
-			return vu_blk_fail(b, -EIO, "no segment maps offset %"
-					   PRIu64, off);
-		s = &d->seg[i];
-		n = s->end - off < len ? (size_t)(s->end - off) : len;
-		switch (s->kind) {
-		case SEG_ZERO:
-			memset(buf, 0, n);
-			r = 0;
-			break;
-		case SEG_RELOC:
-			r = read_phys(b, d, buf, n, s->src + (off - s->start));
-			break;
-		case SEG_VISTA:
-			r = read_vista(b, d, buf, n, off);
-			break;
-		default:
-			r = read_phys(b, d, buf, n, off);
-			break;
-		}
-		if (r < 0)
-			return r;
-		buf += n;
-		off += n;
-		len -= n;
-	}
-	return 0;
-}
-
-static void dec_destroy(struct vu_blk *b)
-{
-	struct bde_dec *d = b->priv;
-
-	if (d) {
-		vu_sector_cipher_free(d->cipher);
-		free(d);
-	}
-}
-
-static const struct vu_blk_ops dec_ops = {
-	.kind = "bitlocker",
-	.read_at = dec_read_at,
-	.destroy = dec_destroy,
-};
 
 struct special {
 	uint64_t start, end;
@@ -186,8 +82,8 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* Paint the specials (earlier ones win) over DATA and merge neighbours. */
-static int build_map(struct bde_dec *d, const struct special *sp, size_t nsp,
-		     uint64_t size)
+static int build_map(struct seg_list *d, const struct special *sp,
+		     size_t nsp, uint64_t size)
 {
 	uint64_t cut[2 * MAX_SPECIAL + 2];
 	size_t ncut = 0;
@@ -226,24 +122,90 @@ static int build_map(struct bde_dec *d, const struct special *sp, size_t nsp,
 	return 0;
 }
 
-static const char *kind_name(enum seg_kind k)
+/* Physical bytes [phys, phys+len) as they read decrypted: through the
+ * cipher before the encrypted size (the IV is the physical sector number),
+ * as they are after it. */
+static int add_phys(struct vu_extent_map *m, struct vu_blk *vol,
+		    const struct vu_xform *xf, uint64_t encrypted_end,
+		    uint64_t len, uint64_t phys)
 {
-	switch (k) {
-	case SEG_ZERO: return "zero";
-	case SEG_RELOC: return "relocated";
-	case SEG_VISTA: return "vista boot";
-	default: return "data";
+	uint64_t enc = phys < encrypted_end ? encrypted_end - phys : 0;
+	int r;
+
+	if (enc > len)
+		enc = len;
+	r = vu_extent_map_add(m, enc, vol, phys, xf, 0, 0);
+	if (r == 0)
+		r = vu_extent_map_add(m, len - enc, vol, phys + enc, NULL, 0,
+				      0);
+	return r;
+}
+
+static const char *mode_name(enum vu_sector_mode mode)
+{
+	switch (mode) {
+	case VU_SECTOR_CBC_ELEPHANT: return "aes-cbc-elephant";
+	case VU_SECTOR_CBC_EBOIV: return "aes-cbc-eboiv";
+	default: return "aes-xts-plain64";
 	}
+}
+
+/* The segments as runs of an extent map. */
+static int build_runs(struct vu_extent_map *m, const struct seg_list *segs,
+		      struct vu_bde *b, const struct vu_xform *xf,
+		      uint64_t encrypted_end)
+{
+	const struct vu_xform *vista = NULL;
+	int r = 0;
+
+	if (b->meta.version == 1) {
+		uint64_t *mirror = malloc(sizeof(*mirror));
+
+		if (!mirror)
+			return vu_fail(-ENOMEM, "out of memory");
+		*mirror = b->meta.vh_offset;
+		vista = vu_extent_map_xform(m, "ntfs boot sector patch", 512,
+					    vista_patch, mirror, free);
+		if (!vista)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < segs->nseg && r == 0; i++) {
+		const struct seg *s = &segs->seg[i];
+		uint64_t len = s->end - s->start;
+
+		switch (s->kind) {
+		case SEG_ZERO:
+			r = vu_extent_map_add(m, len, NULL, 0, NULL, 0, 0);
+			break;
+		case SEG_VISTA:
+			r = vu_extent_map_add(m, len, b->vol, s->start, vista,
+					      0, 0);
+			break;
+		case SEG_RELOC:
+			r = add_phys(m, b->vol, xf, encrypted_end, len,
+				     s->src);
+			break;
+		default:
+			r = add_phys(m, b->vol, xf, encrypted_end, len,
+				     s->start);
+			break;
+		}
+	}
+	return r;
 }
 
 int vu_bde_volume_open(struct vu_bde *b, struct vu_blk **decrypted)
 {
 	struct special sp[MAX_SPECIAL];
 	size_t nsp = 0;
-	struct bde_dec *d;
+	struct seg_list segs;
+	struct vu_sector_cipher *cipher;
+	struct vu_extent_map *m;
+	const struct vu_xform *xf;
 	enum vu_sector_mode mode;
-	uint64_t size, whole;
-	struct vu_blk *blk;
+	uint64_t size, whole, encrypted_end;
+	uint32_t ss;
+	char name[96];
 	int r;
 
 	*decrypted = NULL;
@@ -265,30 +227,21 @@ int vu_bde_volume_open(struct vu_bde *b, struct vu_blk **decrypted)
 		mode = VU_SECTOR_XTS_PLAIN64;
 		break;
 	}
-	d = calloc(1, sizeof(*d));
-	if (!d)
-		return vu_fail(-ENOMEM, "out of memory");
-	d->ss = b->info.sector_size;
-	r = vu_sector_cipher_new(mode, b->fvek, b->fvek_len, d->ss, &d->cipher);
-	if (r < 0) {
-		free(d);
-		return r;
-	}
+	ss = b->info.sector_size;
 	size = b->vol->size;
-	whole = size - size % d->ss;
-	d->encrypted_end = b->info.encrypted_size;
-	if (d->encrypted_end % d->ss) {
+	whole = size - size % ss;
+	encrypted_end = b->info.encrypted_size;
+	if (encrypted_end % ss) {
 		vu_log(VU_LOG_WARN, "%s: bitlocker encrypted size %" PRIu64
 		       " is not a multiple of the sector size", b->vol->desc,
-		       d->encrypted_end);
-		d->encrypted_end -= d->encrypted_end % d->ss;
+		       encrypted_end);
+		encrypted_end -= encrypted_end % ss;
 	}
-	if (d->encrypted_end > whole)
-		d->encrypted_end = whole;
+	if (encrypted_end > whole)
+		encrypted_end = whole;
 
 	if (b->meta.version == 1) {
 		sp[nsp++] = (struct special){ 0, 8192, SEG_VISTA, 0 };
-		d->mft_mirror = b->meta.vh_offset;
 	} else {
 		sp[nsp++] = (struct special){ 0, b->meta.vh_size, SEG_RELOC,
 					      b->meta.vh_offset };
@@ -303,24 +256,27 @@ int vu_bde_volume_open(struct vu_bde *b, struct vu_blk **decrypted)
 		sp[nsp++] = (struct special){ o, o + b->meta.area_size,
 					      SEG_ZERO, 0 };
 	}
-	if (build_map(d, sp, nsp, size) < 0) {
-		dec_destroy(&(struct vu_blk){ .priv = d });
+	if (build_map(&segs, sp, nsp, size) < 0)
 		return vu_blk_fail(b->vol, -EUCLEAN, "bitlocker: segment map "
 				   "too complex");
-	}
-	for (size_t i = 0; i < d->nseg; i++)
-		vu_log(VU_LOG_DEBUG, "%s: bitlocker segment %zu: [%" PRIu64
-		       ", %" PRIu64 ") %s%s", b->vol->desc, i, d->seg[i].start,
-		       d->seg[i].end, kind_name(d->seg[i].kind),
-		       d->seg[i].kind == SEG_DATA &&
-				       d->seg[i].start >= d->encrypted_end
-			       ? " (not encrypted)" : "");
-	blk = vu_blk_new(&dec_ops, vu_blk_ref(b->vol), size, d->ss, d,
-			 "bitlocker(%s)", b->info.cipher);
-	if (!blk) {
-		dec_destroy(&(struct vu_blk){ .priv = d });
+
+	m = vu_extent_map_new();
+	if (!m)
 		return -ENOMEM;
+	r = vu_sector_cipher_new(mode, b->fvek, b->fvek_len, ss, &cipher);
+	if (r < 0) {
+		vu_extent_map_free(m);
+		return r;
 	}
-	*decrypted = blk;
-	return 0;
+	xf = vu_extent_map_xform(m, mode_name(mode), ss, decrypt, cipher,
+				 cipher_free);
+	r = xf ? build_runs(m, &segs, b, xf, encrypted_end) : -ENOMEM;
+	if (r < 0) {
+		vu_extent_map_free(m);
+		return r;
+	}
+	vu_extent_map_log(m, b->vol->desc);
+	snprintf(name, sizeof(name), "bitlocker(%s)", b->info.cipher);
+	return vu_extent_map_open(m, vu_blk_ref(b->vol), ss, "bitlocker", name,
+				  decrypted);
 }

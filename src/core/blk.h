@@ -59,7 +59,10 @@ void vu_blk_fault_after(long n);
  * disk that has gone away).  Only test programs call these; the installed
  * program has no way to arm them. */
 void vu_blk_fault_set(long n, int sticky);
-/* Number of vu_blk_read() calls since start (statistics for tests). */
+/* Test-only: count vu_blk_read() calls from now on (arming a fault or
+ * asking for the count turns counting on too). */
+void vu_blk_count_reads(void);
+/* Number of vu_blk_read() calls counted so far (statistics for tests). */
 unsigned long vu_blk_read_count(void);
 /* Number of reads a source (a layer with nothing below it: file, URL) could
  * not deliver, injected faults included, since start; with msg, the

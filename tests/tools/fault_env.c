@@ -35,8 +35,10 @@ __attribute__((constructor)) static void fault_env(void)
 	const char *s = getenv("VHDUNLOCK_TEST_FAIL_READ");
 
 	count_file = getenv("VHDUNLOCK_TEST_READ_COUNT");
-	if (count_file && *count_file)
+	if (count_file && *count_file) {
+		vu_blk_count_reads();
 		atexit(write_count);
+	}
 	if (s && *s) {
 		char *end;
 		long n;
