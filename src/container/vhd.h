@@ -47,17 +47,28 @@ void vhd_meta_free(struct vhd_meta *meta);
 int vhd_reader_open(struct vu_blk *file, const struct vhd_meta *meta,
 		    struct vu_blk *parent, struct vu_blk **out);
 
-/* Read [in, in+len) of one block that is split sector by sector between
- * this file and the parent by a sector bitmap (shared by both readers).
+/* A block split sector by sector between this file and the parent by a
+ * sector bitmap (shared by both readers): sectors [first, first+max) of
+ * the block as runs of the same side, at most nmax of them (the last may
+ * stop short).  Returns how many, or a negative errno.
  *   bitmap_off  file offset of the bitmap byte holding the block's sector 0
- *   msb_first   VHD: sector i is bit 7 - i%8; VHDX: bit i%8
- *   data_off    file offset of the block's first byte
- *   virt_off    virtual offset of the block's first byte (for the parent)
- * Runs of sectors from the same side are read at once. */
-int vhd_bitmap_read(struct vu_blk *layer, uint8_t *buf, uint64_t in,
-		    size_t len, uint32_t sector, uint64_t bitmap_off,
-		    int msb_first, uint64_t data_off, uint64_t virt_off,
-		    struct vu_blk *parent);
+ *   msb_first   VHD: sector i is bit 7 - i%8; VHDX: bit i%8 */
+struct vhd_side_run {
+	int here;		/* 1: this file, 0: the parent */
+	uint64_t first, count;	/* sectors of the block */
+};
+int vhd_bitmap_runs(struct vu_blk *file, uint64_t bitmap_off, int msb_first,
+		    uint64_t first, uint64_t max, struct vhd_side_run *runs,
+		    size_t nmax);
+
+/* The extent runs (core/extent.h) of one block split by its bitmap:
+ * [in, in+want) of the block at virtual offset block_off, data at
+ * data_off of file.  Returns how many runs, or a negative errno. */
+struct vu_run;
+int vhd_bitmap_lookup(struct vu_blk *file, struct vu_blk *parent,
+		      uint64_t bitmap_off, int msb_first, uint32_t sector,
+		      uint64_t block_off, uint64_t data_off, uint64_t in,
+		      uint64_t want, struct vu_run *runs, size_t max);
 
 #define VHDX_MAX_PARENT_PATHS 4
 

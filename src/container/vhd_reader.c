@@ -19,8 +19,10 @@
 
 #include "container/vhd_format.h"
 #include "core/bytes.h"
+#include "core/extent.h"
 
 struct vhd_reader {
+	struct vu_blk *file;	/* borrowed: the layer's lower */
 	struct vu_blk *parent;	/* reference held; NULL: dynamic disk */
 	int differencing;
 	uint32_t block_size;
@@ -31,107 +33,90 @@ struct vhd_reader {
 
 /* ---- the sector bitmap walk, shared with the VHDX reader ---- */
 
-/* One run of sectors from the same side: [lo, hi) of the block. */
-static int read_run(struct vu_blk *layer, uint8_t *buf, uint64_t in,
-		    uint64_t lo, uint64_t hi, int here, uint64_t data_off,
-		    uint64_t virt_off, struct vu_blk *parent)
-{
-	uint8_t *dst = buf + (lo - in);
-	size_t n = (size_t)(hi - lo);
-
-	if (here)
-		return vu_blk_read(layer->lower, dst, n, data_off + lo);
-	if (!parent) {
-		memset(dst, 0, n);
-		return 0;
-	}
-	return vu_blk_read(parent, dst, n, virt_off + lo);
-}
-
-int vhd_bitmap_read(struct vu_blk *layer, uint8_t *buf, uint64_t in,
-		    size_t len, uint32_t sector, uint64_t bitmap_off,
-		    int msb_first, uint64_t data_off, uint64_t virt_off,
-		    struct vu_blk *parent)
+int vhd_bitmap_runs(struct vu_blk *file, uint64_t bitmap_off, int msb_first,
+		    uint64_t first, uint64_t max, struct vhd_side_run *runs,
+		    size_t nmax)
 {
 	uint8_t bits[4096];
-	uint64_t first = in / sector, end = (in + len + sector - 1) / sector;
-	uint64_t run_lo = in, s = first;
-	int run_here = -1, r;
+	uint64_t s = first, end = first + max;
+	size_t n = 0;
 
 	while (s < end) {
 		/* the bitmap bytes for the sectors [s, wend) */
 		uint64_t byte0 = s / 8;
 		uint64_t wend = (byte0 + sizeof(bits)) * 8;
-		size_t nbytes;
+		int r;
 
 		if (wend > end)
 			wend = end;
-		nbytes = (size_t)((wend - 1) / 8 - byte0 + 1);
-		r = vu_blk_read(layer->lower, bits, nbytes, bitmap_off + byte0);
+		r = vu_blk_read(file, bits, (size_t)((wend - 1) / 8 - byte0 + 1),
+				bitmap_off + byte0);
 		if (r < 0)
 			return r;
 		for (; s < wend; s++) {
 			unsigned shift = msb_first ? 7 - (unsigned)(s % 8)
 						   : (unsigned)(s % 8);
 			int here = (bits[s / 8 - byte0] >> shift) & 1;
-			uint64_t at = s * sector;
 
-			if (here == run_here)
+			if (n && runs[n - 1].here == here) {
+				runs[n - 1].count++;
 				continue;
-			if (run_here >= 0 && at > run_lo) {
-				r = read_run(layer, buf, in, run_lo, at,
-					     run_here, data_off, virt_off,
-					     parent);
-				if (r < 0)
-					return r;
-				run_lo = at;
 			}
-			run_here = here;
+			if (n == nmax)
+				return (int)n;
+			runs[n++] = (struct vhd_side_run){ here, s, 1 };
 		}
 	}
-	if (run_here >= 0 && in + len > run_lo)
-		return read_run(layer, buf, in, run_lo, in + len, run_here,
-				data_off, virt_off, parent);
-	return 0;
+	return (int)n;
 }
 
-/* ---- the layer ---- */
-
-static int vhd_read(struct vu_blk *b, void *out, size_t len, uint64_t off)
+int vhd_bitmap_lookup(struct vu_blk *file, struct vu_blk *parent,
+		      uint64_t bitmap_off, int msb_first, uint32_t sector,
+		      uint64_t block_off, uint64_t data_off, uint64_t in,
+		      uint64_t want, struct vu_run *runs, size_t max)
 {
-	const struct vhd_reader *v = b->priv;
-	uint8_t *buf = out;
+	struct vhd_side_run side[VU_RUNS_MAX];
+	uint64_t first = in / sector, last = (in + want + sector - 1) / sector;
+	int n = vhd_bitmap_runs(file, bitmap_off, msb_first, first,
+				last - first, side,
+				max < VU_RUNS_MAX ? max : VU_RUNS_MAX);
 
-	while (len) {
-		uint64_t blk = off / v->block_size;
-		uint64_t in = off % v->block_size;
-		size_t n = len < v->block_size - in ? len
-						    : (size_t)(v->block_size - in);
-		uint32_t sector = v->bat[blk];
-		int r;
+	for (int i = 0; i < n; i++) {
+		uint64_t pos = i ? side[i].first * sector : in;
 
-		if (sector == VHD_BAT_UNUSED) {
-			if (v->parent)
-				r = vu_blk_read(v->parent, buf, n, off);
-			else
-				r = (memset(buf, 0, n), 0);
-		} else {
-			uint64_t at = (uint64_t)sector * 512;
-			uint64_t data = at + v->bitmap_size;
-
-			if (v->differencing)
-				r = vhd_bitmap_read(b, buf, in, n, 512, at, 1,
-						    data, off - in, v->parent);
-			else
-				r = vu_blk_read(b->lower, buf, n, data + in);
-		}
-		if (r < 0)
-			return r;
-		buf += n;
-		off += n;
-		len -= n;
+		runs[i].length = (side[i].first + side[i].count) * sector - pos;
+		runs[i].lower = side[i].here ? file : parent; /* NULL: zeros */
+		runs[i].lower_off = side[i].here ? data_off + pos
+						 : block_off + pos;
 	}
-	return 0;
+	return n;
+}
+
+/* ---- the layer: a lookup of the extent walk (core/extent.h) ---- */
+
+/* The runs at virtual offset off: [off, end of its block) or, in a block
+ * of a differencing disk, each stretch of sectors on one side. */
+static int vhd_lookup(const void *ctx, uint64_t off, size_t len,
+		      struct vu_run *runs, size_t max)
+{
+	const struct vhd_reader *v = ctx;
+	uint64_t in = off % v->block_size, avail = v->block_size - in;
+	uint32_t sector = v->bat[off / v->block_size];
+	uint64_t at = (uint64_t)sector * 512;
+
+	runs[0].length = avail;
+	if (sector == VHD_BAT_UNUSED) {
+		runs[0].lower = v->parent; /* NULL: zeros */
+		runs[0].lower_off = off;
+		return 1;
+	}
+	if (v->differencing)
+		return vhd_bitmap_lookup(v->file, v->parent, at, 1, 512,
+					 off - in, at + v->bitmap_size, in,
+					 len < avail ? len : avail, runs, max);
+	runs[0].lower = v->file;
+	runs[0].lower_off = at + v->bitmap_size + in;
+	return 1;
 }
 
 static void vhd_reader_free(struct vhd_reader *v)
@@ -143,16 +128,10 @@ static void vhd_reader_free(struct vhd_reader *v)
 	free(v);
 }
 
-static void vhd_destroy(struct vu_blk *b)
+static void vhd_destroy(void *v)
 {
-	vhd_reader_free(b->priv);
+	vhd_reader_free(v);
 }
-
-static const struct vu_blk_ops vhd_ops = {
-	.kind = "vhd",
-	.read_at = vhd_read,
-	.destroy = vhd_destroy,
-};
 
 /* Load the table: every allocated block (bitmap and data) must lie before
  * the footer; the bitmap and data must not overlap the headers. */
@@ -250,16 +229,10 @@ int vhd_reader_open(struct vu_blk *file, const struct vhd_meta *m,
 	if (r < 0)
 		goto fail;
 	v->parent = parent; /* transferred */
-	parent = NULL;
-	*out = vu_blk_new(&vhd_ops, file, m->current_size, 512, v,
-			  "vhd(%s)", v->differencing ? "differencing"
-						     : "dynamic");
-	file = NULL; /* transferred, also on failure */
-	if (!*out) {
-		r = -ENOMEM;
-		goto fail;
-	}
-	return 0;
+	v->file = file;
+	return vu_lookup_open(file, m->current_size, 512, vhd_lookup, v,
+			      vhd_destroy, "vhd", v->differencing
+			      ? "vhd(differencing)" : "vhd(dynamic)", out);
 fail:
 	vhd_reader_free(v);
 	vu_blk_unref(parent);

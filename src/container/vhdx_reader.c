@@ -15,11 +15,13 @@
 #include "container/vhd.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "container/vhd_format.h"
 #include "core/bytes.h"
+#include "core/extent.h"
 #include "core/guid.h"
 
 /* ---- metadata (2.6) ---- */
@@ -308,6 +310,7 @@ void vhdx_meta_free(struct vhdx_meta *m)
 /* ---- the layer ---- */
 
 struct vhdx_reader {
+	struct vu_blk *file;	/* borrowed: the layer's lower */
 	struct vu_blk *parent;	/* reference held; NULL: none */
 	int differencing;
 	uint32_t block_size, sector;
@@ -326,53 +329,41 @@ static uint64_t sb_entry(const struct vhdx_reader *x, uint64_t chunk)
 	return x->bat[chunk * (x->chunk_ratio + 1) + x->chunk_ratio];
 }
 
-static int vhdx_read(struct vu_blk *b, void *out, size_t len, uint64_t off)
+/* The runs at virtual offset off: to the end of its block or, in a
+ * partially present block, each stretch of sectors on one side of the
+ * sector bitmap (a lookup of the extent walk, core/extent.h). */
+static int vhdx_lookup(const void *ctx, uint64_t off, size_t len,
+		       struct vu_run *runs, size_t max)
 {
-	const struct vhdx_reader *x = b->priv;
-	uint8_t *buf = out;
+	const struct vhdx_reader *x = ctx;
+	uint64_t blk = off / x->block_size;
+	uint64_t in = off % x->block_size, avail = x->block_size - in;
+	uint64_t e = payload_entry(x, blk), sb, base;
 
-	while (len) {
-		uint64_t blk = off / x->block_size;
-		uint64_t in = off % x->block_size;
-		size_t n = len < x->block_size - in ? len
-						    : (size_t)(x->block_size - in);
-		uint64_t e = payload_entry(x, blk);
-		int r = 0;
-
-		switch (VHDX_BAT_STATE(e)) {
-		case VHDX_PAYLOAD_NOT_PRESENT:
-		case VHDX_PAYLOAD_UNDEFINED:
-			if (x->differencing && x->parent) {
-				r = vu_blk_read(x->parent, buf, n, off);
-				break;
-			}
-			/* fall through */
-		default: /* ZERO, UNMAPPED; others refused at open */
-			memset(buf, 0, n);
-			break;
-		case VHDX_PAYLOAD_FULLY_PRESENT:
-			r = vu_blk_read(b->lower, buf, n,
-					VHDX_BAT_OFFSET(e) + in);
-			break;
-		case VHDX_PAYLOAD_PARTIALLY_PRESENT: {
-			uint64_t sb = sb_entry(x, blk / x->chunk_ratio);
-			uint64_t first = (blk % x->chunk_ratio) *
-					 (x->block_size / x->sector);
-
-			r = vhd_bitmap_read(b, buf, in, n, x->sector,
-					    VHDX_BAT_OFFSET(sb) + first / 8, 0,
-					    VHDX_BAT_OFFSET(e), off - in,
-					    x->parent);
-			break;
+	runs[0].length = avail;
+	switch (VHDX_BAT_STATE(e)) {
+	case VHDX_PAYLOAD_NOT_PRESENT:
+	case VHDX_PAYLOAD_UNDEFINED:
+		if (x->differencing && x->parent) {
+			runs[0].lower = x->parent;
+			runs[0].lower_off = off;
 		}
-		}
-		if (r < 0)
-			return r;
-		buf += n;
-		off += n;
-		len -= n;
+		return 1;
+	default: /* ZERO, UNMAPPED; others refused at open */
+		return 1;
+	case VHDX_PAYLOAD_FULLY_PRESENT:
+		runs[0].lower = x->file;
+		runs[0].lower_off = VHDX_BAT_OFFSET(e) + in;
+		return 1;
+	case VHDX_PAYLOAD_PARTIALLY_PRESENT:
+		sb = sb_entry(x, blk / x->chunk_ratio);
+		base = (blk % x->chunk_ratio) * (x->block_size / x->sector);
+		return vhd_bitmap_lookup(x->file, x->parent,
+					 VHDX_BAT_OFFSET(sb) + base / 8, 0,
+					 x->sector, off - in,
+					 VHDX_BAT_OFFSET(e), in,
+					 len < avail ? len : avail, runs, max);
 	}
-	return 0;
 }
 
 static void vhdx_reader_free(struct vhdx_reader *x)
@@ -384,16 +375,10 @@ static void vhdx_reader_free(struct vhdx_reader *x)
 	free(x);
 }
 
-static void vhdx_destroy(struct vu_blk *b)
+static void vhdx_destroy(void *x)
 {
-	vhdx_reader_free(b->priv);
+	vhdx_reader_free(x);
 }
-
-static const struct vu_blk_ops vhdx_ops = {
-	.kind = "vhdx",
-	.read_at = vhdx_read,
-	.destroy = vhdx_destroy,
-};
 
 /* Check one present block (payload or sector bitmap) lies in the file. */
 static int check_extent(struct vu_blk *file, const struct vhdx_meta *m,
@@ -515,6 +500,7 @@ int vhdx_reader_open(struct vu_blk *file, const struct vhdx_meta *m,
 {
 	struct vhdx_reader *x = NULL;
 	const char *type;
+	char name[32];
 	int r;
 
 	*out = NULL;
@@ -561,14 +547,10 @@ int vhdx_reader_open(struct vu_blk *file, const struct vhdx_meta *m,
 	parent = NULL;
 	type = m->has_parent ? "differencing"
 	       : m->leave_block_allocated ? "fixed" : "dynamic";
-	*out = vu_blk_new(&vhdx_ops, file, m->virtual_size,
-			  m->logical_sector_size, x, "vhdx(%s)", type);
-	file = NULL; /* transferred, also on failure */
-	if (!*out) {
-		r = -ENOMEM; /* vu_blk_new leaves priv to us */
-		goto fail;
-	}
-	return 0;
+	x->file = file;
+	snprintf(name, sizeof(name), "vhdx(%s)", type);
+	return vu_lookup_open(file, m->virtual_size, m->logical_sector_size,
+			      vhdx_lookup, x, vhdx_destroy, "vhdx", name, out);
 fail:
 	vhdx_reader_free(x);
 	vu_blk_unref(parent);

@@ -60,27 +60,38 @@ int vu_runs_read(vu_run_lookup_fn lookup, const void *ctx, void *out,
 	uint8_t *buf = out;
 
 	while (len) {
-		struct vu_run run = { 0 };
-		size_t n;
-		int r = lookup(ctx, off, len, &run);
+		struct vu_run runs[VU_RUNS_MAX];
+		int nrun;
 
-		if (r < 0)
-			return r;
-		if (run.length == 0)
+		memset(runs, 0, sizeof(runs));
+		nrun = lookup(ctx, off, len, runs, VU_RUNS_MAX);
+		if (nrun < 0)
+			return nrun;
+		for (int i = 0; i < nrun && len; i++) {
+			const struct vu_run *run = &runs[i];
+			size_t n = run->length < len ? (size_t)run->length
+						     : len;
+			int r = 0;
+
+			if (n == 0)
+				return vu_fail(-EIO, "extent map: nothing "
+					       "maps offset %" PRIu64, off);
+			if (!run->lower)
+				memset(buf, 0, n);
+			else if (!run->xf)
+				r = vu_blk_read(run->lower, buf, n,
+						run->lower_off);
+			else
+				r = read_xform(run, buf, n);
+			if (r < 0)
+				return r;
+			buf += n;
+			off += n;
+			len -= n;
+		}
+		if (nrun == 0)
 			return vu_fail(-EIO, "extent map: nothing maps offset %"
 				       PRIu64, off);
-		n = run.length < len ? (size_t)run.length : len;
-		if (!run.lower)
-			memset(buf, 0, n);
-		else if (!run.xf)
-			r = vu_blk_read(run.lower, buf, n, run.lower_off);
-		else
-			r = read_xform(&run, buf, n);
-		if (r < 0)
-			return r;
-		buf += n;
-		off += n;
-		len -= n;
 	}
 	return 0;
 }
@@ -239,14 +250,16 @@ int vu_extent_map_add(struct vu_extent_map *m, uint64_t length,
 }
 
 int vu_extent_map_lookup(const void *ctx, uint64_t off, size_t len,
-			 struct vu_run *out)
+			 struct vu_run *runs, size_t max)
 {
 	const struct vu_extent_map *m = ctx;
 	const struct ext_run *e;
 	size_t lo = 0, hi = m->n;
 	uint64_t rel;
 
-	(void)len;
+	if (max == 0)
+		return 0;
+
 	/* the last run that starts at or before off */
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -262,15 +275,27 @@ int vu_extent_map_lookup(const void *ctx, uint64_t off, size_t len,
 			       off);
 	e = &m->runs[lo];
 	rel = off - e->start;
-	*out = (struct vu_run){ .length = e->length - rel, .lower = e->lower,
-				.lower_off = e->lower_off + rel, .xf = e->xf };
-	if (e->xf) {
-		uint64_t into = out->lower_off - e->sector0_off;
+	for (size_t k = 0; k < max && lo + k < m->n; k++) {
+		struct vu_run *out = &runs[k];
 
-		out->sector = e->first_sector + into / e->xf->sector_size;
-		out->skew = (uint32_t)(into % e->xf->sector_size);
+		e = &m->runs[lo + k];
+		*out = (struct vu_run){ .length = e->length - rel,
+					.lower = e->lower,
+					.lower_off = e->lower_off + rel,
+					.xf = e->xf };
+		if (e->xf) {
+			uint64_t into = out->lower_off - e->sector0_off;
+
+			out->sector = e->first_sector +
+				      into / e->xf->sector_size;
+			out->skew = (uint32_t)(into % e->xf->sector_size);
+		}
+		if (out->length >= len)
+			return (int)k + 1;
+		len -= (size_t)out->length;
+		rel = 0;
 	}
-	return 0;
+	return (int)(max < m->n - lo ? max : m->n - lo);
 }
 
 void vu_extent_map_log(const struct vu_extent_map *m, const char *who)

@@ -49,11 +49,14 @@ struct vu_run {
 	uint32_t skew;
 };
 
-/* Answer for offset off of a source; len is how much the caller still
- * wants (a hint: a lookup may stop its run there).  0 or a negative errno
- * with a message. */
+/* Answer for offset off of a source: up to max runs that follow each
+ * other from off (a lookup that learns several at once, e.g. from one read
+ * of a sector bitmap, hands them all over).  len is how much the caller
+ * still wants (a hint: a lookup may stop there).  Returns how many runs
+ * (at least one), or a negative errno with a message. */
+#define VU_RUNS_MAX 16
 typedef int (*vu_run_lookup_fn)(const void *ctx, uint64_t off, size_t len,
-				struct vu_run *run);
+				struct vu_run *runs, size_t max);
 
 /* Read [off, off+len) run by run through lookup. */
 int vu_runs_read(vu_run_lookup_fn lookup, const void *ctx, void *buf,
@@ -92,7 +95,7 @@ uint64_t vu_extent_map_size(const struct vu_extent_map *m);
 /* The lookup of a static map (for layers that read through one without
  * being one, and for tests). */
 int vu_extent_map_lookup(const void *m, uint64_t off, size_t len,
-			 struct vu_run *run);
+			 struct vu_run *runs, size_t max);
 
 /* Log the runs at debug level, each line starting with who. */
 void vu_extent_map_log(const struct vu_extent_map *m, const char *who);

@@ -12,6 +12,7 @@
 
 #include "core/blk.h"
 #include "core/error.h"
+#include "core/extent.h"
 #include "core/log.h"
 #include "fs/fs.h"
 #include "fs/fs_backend.h"
@@ -403,53 +404,36 @@ static size_t extent_at(const struct fs_data *d, uint64_t off)
 	return lo;
 }
 
-/* Read [off, off+len) (within the size) through the extent list: data
- * from the volume, zeros for holes, gaps and unwritten runs. */
-static int read_extents(struct vu_fs_file *f, uint8_t *buf, size_t len,
-			uint64_t off)
+/* What lies at off of a file (a lookup of the extent walk, core/extent.h):
+ * data from the volume, or zeros for holes, gaps and unwritten runs. */
+static int file_lookup(const void *ctx, uint64_t off, size_t len,
+		       struct vu_run *runs, size_t max)
 {
+	const struct vu_fs_file *f = ctx;
 	const struct fs_data *d = &f->d;
 	struct vu_blk *vol = f->fs->vol;
 	size_t i = extent_at(d, off);
+	const struct fs_extent *e = i < d->next ? &d->ext[i] : NULL;
+	uint64_t in, n;
 
-	while (len) {
-		const struct fs_extent *e = i < d->next ? &d->ext[i] : NULL;
-		uint64_t in, avail;
-		size_t n;
-		int r;
-
-		if (e && off - e->logical >= e->length && off >= e->logical) {
-			i++; /* read past this one */
-			continue;
-		}
-		if (!e || off < e->logical) { /* a gap: hole */
-			avail = e ? e->logical - off : len;
-			n = avail < len ? (size_t)avail : len;
-			memset(buf, 0, n);
-			goto next;
-		}
-		in = off - e->logical;
-		avail = e->length - in;
-		n = avail < len ? (size_t)avail : len;
-		if (e->flags & FS_EXTENT_ZERO) {
-			memset(buf, 0, n);
-		} else if (e->physical > vol->size ||
-			   in + n > vol->size - e->physical) {
-			return fs_fail(f->fs, -EUCLEAN, "inode %" PRIu64
-				       ": extent at byte %" PRIu64 " of the "
-				       "volume is past its end (size %" PRIu64
-				       ")", f->ino, e->physical, vol->size);
-		} else {
-			r = vu_blk_read(vol, buf, n, e->physical + in);
-			if (r < 0)
-				return r;
-		}
-next:
-		buf += n;
-		off += n;
-		len -= n;
+	(void)max;
+	if (!e || off < e->logical) { /* a gap: hole */
+		runs[0].length = e ? e->logical - off : len;
+		return 1;
 	}
-	return 0;
+	in = off - e->logical;
+	runs[0].length = e->length - in;
+	if (e->flags & FS_EXTENT_ZERO)
+		return 1;
+	n = runs[0].length < len ? runs[0].length : len;
+	if (e->physical > vol->size || in + n > vol->size - e->physical)
+		return fs_fail(f->fs, -EUCLEAN, "inode %" PRIu64 ": extent at "
+			       "byte %" PRIu64 " of the volume is past its end "
+			       "(size %" PRIu64 ")", f->ino, e->physical,
+			       vol->size);
+	runs[0].lower = vol;
+	runs[0].lower_off = e->physical + in;
+	return 1;
 }
 
 ssize_t vu_fs_file_read(struct vu_fs_file *f, void *buf, size_t len,
@@ -465,7 +449,7 @@ ssize_t vu_fs_file_read(struct vu_fs_file *f, void *buf, size_t len,
 	if (len > SSIZE_MAX)
 		len = SSIZE_MAX;
 	if (!f->d.use_read) {
-		r = read_extents(f, buf, len, off);
+		r = vu_runs_read(file_lookup, f, buf, len, off);
 		return r < 0 ? r : (ssize_t)len;
 	}
 	/* the backend's own reader, which may return less than asked */

@@ -9,6 +9,7 @@
 #include "core/bytes.h"
 #include "core/crc.h"
 #include "core/error.h"
+#include "core/extent.h"
 #include "core/log.h"
 #include "lvm/lvm.h"
 #include "lvm/lvm_config.h"
@@ -721,70 +722,7 @@ int vu_lvm_vg_lv(const struct vu_lvm_vg *vg, size_t i,
 	return 0;
 }
 
-/* ---- a linear LV as a block source ---- */
-
-struct lv_piece {
-	uint64_t lv_off, len, pv_off; /* bytes */
-	struct vu_blk *pv;	       /* reference held */
-};
-
-struct lv_map {
-	size_t n;
-	struct lv_piece p[];
-};
-
-static int lv_read(struct vu_blk *b, void *buf, size_t len, uint64_t off)
-{
-	const struct lv_map *m = b->priv;
-	uint8_t *dst = buf;
-	size_t lo = 0, hi = m->n;
-
-	/* the piece holding off: pieces are sorted and cover [0, size) */
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (m->p[mid].lv_off <= off)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	while (len) {
-		const struct lv_piece *p = &m->p[lo];
-		uint64_t in = off - p->lv_off, n = p->len - in;
-		int r;
-
-		if (n > len)
-			n = len;
-		r = vu_blk_read(p->pv, dst, (size_t)n, p->pv_off + in);
-		if (r < 0)
-			return r;
-		dst += n;
-		off += n;
-		len -= (size_t)n;
-		lo++;
-	}
-	return 0;
-}
-
-static void lv_map_free(struct lv_map *m)
-{
-	if (!m)
-		return;
-	for (size_t i = 0; i < m->n; i++)
-		vu_blk_unref(m->p[i].pv);
-	free(m);
-}
-
-static void lv_destroy(struct vu_blk *b)
-{
-	lv_map_free(b->priv);
-}
-
-static const struct vu_blk_ops lv_ops = {
-	.kind = "lvm",
-	.read_at = lv_read,
-	.destroy = lv_destroy,
-};
+/* ---- a linear LV as a block source: an extent map over its PVs ---- */
 
 static struct lvm_lv *find_lv(struct vu_lvm_vg *vg, const char *name)
 {
@@ -806,7 +744,9 @@ int vu_lvm_lv_open(struct vu_lvm_vg *vg, const char *name,
 		   struct vu_blk **out)
 {
 	uint64_t es = vg ? vg->extent_size * 512 : 0;
-	struct lv_map *m = NULL;
+	struct vu_extent_map *m;
+	struct vu_blk *first = NULL;
+	char name_buf[300];
 	struct lvm_lv *lv;
 	uint32_t ssz = 512;
 	size_t miss;
@@ -839,41 +779,52 @@ int vu_lvm_lv_open(struct vu_lvm_vg *vg, const char *name,
 			       "needs it (add the disk that holds it with "
 			       "--add-disk)", vg->pvs[miss].name,
 			       vg->pvs[miss].uuid, vg->name, lv->name);
-	m = calloc(1, sizeof(*m) + lv->nseg * sizeof(m->p[0]));
+	m = vu_extent_map_new();
 	if (!m)
-		return vu_fail(-ENOMEM, "out of memory");
+		return -ENOMEM;
 	for (size_t k = 0; k < lv->nseg; k++) {
 		const struct lvm_seg *s = &lv->segs[k];
 		const struct lvm_pvent *e = &vg->pvs[s->areas[0].pv];
-		struct lv_piece *p = &m->p[k];
-
 		/* load_pvs/load_seg bounded all of these products */
-		p->lv_off = s->start * es;
-		p->len = s->count * es;
-		p->pv_off = e->pe_start * 512 + s->areas[0].pe * es;
-		if (p->pv_off > e->blk->size ||
-		    p->len > e->blk->size - p->pv_off) {
-			int r = vu_blk_fail(e->blk, -EUCLEAN,
-					    "lvm: LV %s/%s needs bytes up to %"
-					    PRIu64 " of %s (UUID %s), the "
-					    "device has %" PRIu64
-					    " (truncated PV)", vg->name,
-					    lv->name, p->pv_off + p->len,
-					    e->name, e->uuid, e->blk->size);
-			lv_map_free(m);
+		uint64_t len = s->count * es;
+		uint64_t pv_off = e->pe_start * 512 + s->areas[0].pe * es;
+		int r = 0;
+
+		if (s->start * es != vu_extent_map_size(m))
+			r = vu_fail(-EUCLEAN, "lvm: LV %s/%s: segment %zu "
+				    "starts at extent %" PRIu64 ", expected %"
+				    PRIu64, vg->name, lv->name, k, s->start,
+				    vu_extent_map_size(m) / es);
+		else if (pv_off > e->blk->size ||
+			 len > e->blk->size - pv_off)
+			r = vu_blk_fail(e->blk, -EUCLEAN,
+					"lvm: LV %s/%s needs bytes up to %"
+					PRIu64 " of %s (UUID %s), the device "
+					"has %" PRIu64 " (truncated PV)",
+					vg->name, lv->name, pv_off + len,
+					e->name, e->uuid, e->blk->size);
+		else
+			r = vu_extent_map_add(m, len, e->blk, pv_off, NULL, 0,
+					      0);
+		if (r < 0) {
+			vu_extent_map_free(m);
 			return r;
 		}
-		p->pv = vu_blk_ref(e->blk);
-		m->n++;
+		if (!first)
+			first = e->blk;
 		if (e->blk->sector_size > ssz)
 			ssz = e->blk->sector_size;
 	}
-	*out = vu_blk_new(&lv_ops, vu_blk_ref(m->p[0].pv),
-			  lv->extents * es, ssz, m, "lvm:%s-%s", vg->name,
-			  lv->name);
-	if (!*out) {
-		lv_map_free(m);
-		return -ENOMEM;
+	if (vu_extent_map_size(m) != lv->extents * es) {
+		uint64_t covered = vu_extent_map_size(m) / es;
+
+		vu_extent_map_free(m);
+		return vu_fail(-EUCLEAN, "lvm: LV %s/%s: its segments cover %"
+			       PRIu64 " extents of its %" PRIu64, vg->name,
+			       lv->name, covered, lv->extents);
 	}
-	return 0;
+	snprintf(name_buf, sizeof(name_buf), "lvm:%s-%s", vg->name, lv->name);
+	vu_extent_map_log(m, name_buf);
+	return vu_extent_map_open(m, vu_blk_ref(first), ssz, "lvm", name_buf,
+				  out);
 }
