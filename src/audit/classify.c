@@ -117,12 +117,6 @@ static const char *ext_structure(const uint8_t *s)
 	return NULL;
 }
 
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
 /* Version 5 metadata blocks carry their own block number, a 64-bit count
  * of 512-byte units far below 2^40: its high bytes are zero. */
 static int small_be64(const uint8_t *p)
@@ -134,11 +128,11 @@ static int small_be64(const uint8_t *p)
  * that random bytes match with a chance far below one in 2^40 a unit. */
 static const char *xfs_structure(const uint8_t *s)
 {
-	uint32_t bs = be32(s + 4);
+	uint32_t bs = vu_be32(s + 4);
 
-	if (magic(s, "XFSB") && bs >= 512 && bs <= 65536 && !(bs & (bs - 1)))
+	if (magic(s, "XFSB") && bs >= 512 && bs <= 65536 && vu_is_pow2(bs))
 		return "XFS superblock";
-	if ((magic(s, "XAGF") || magic(s, "XAGI")) && be32(s + 4) == 1)
+	if ((magic(s, "XAGF") || magic(s, "XAGI")) && vu_be32(s + 4) == 1)
 		return "XFS allocation group header";
 	if ((magic(s, "XDB3") || magic(s, "XDD3") || magic(s, "XDF3")) &&
 	    small_be64(s + 8))

@@ -18,6 +18,7 @@
 #define BDE_SIGNATURE_LEN 8
 #define BDE_BOOT_VISTA "\xeb\x52\x90"
 #define BDE_BOOT_WIN7 "\xeb\x58\x90"
+#define BDE_BOOT_LEN 3
 
 /* The volume identifier in a Windows 7+ or To Go header. */
 #define BDE_GUID_NORMAL \
@@ -25,6 +26,7 @@
 /* "Used disk space only" (encrypt on write) volumes, Windows 8+. */
 #define BDE_GUID_USED_SPACE \
 	"\x3b\x4d\xa8\x92\x80\xdd\x0e\x4d\x9e\x4e\xb1\xe3\x28\x4e\xae\xd8"
+#define BDE_GUID_LEN 16
 
 /* Fields shared by every variant (a BIOS parameter block). */
 struct bde_vh_common {

@@ -104,7 +104,7 @@ int bde_parse_vh(const uint8_t *sec, size_t len, struct bde_vh *out)
 	bps = vu_le16(sec + offsetof(struct bde_vh_common, bytes_per_sector));
 	if (bps == 0)
 		bps = 512;
-	if (bps < 512 || bps > 4096 || (bps & (bps - 1)))
+	if (bps < 512 || bps > 4096 || !vu_is_pow2(bps))
 		return -ENOTSUP;
 	out->sector_size = bps;
 	out->cluster_size = bps * sec[offsetof(struct bde_vh_common,

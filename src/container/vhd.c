@@ -224,7 +224,7 @@ int vhd_check(struct vu_blk *file, struct vhd_meta *meta)
 		uint64_t entries = vu_be32(dyn + VHD_D_MAX_ENTRIES);
 		uint64_t bat = vu_be64(dyn + VHD_D_TABLE_OFFSET);
 
-		if (bs < 512 || bs > VHD_MAX_BLOCK_SIZE || (bs & (bs - 1)))
+		if (bs < 512 || bs > VHD_MAX_BLOCK_SIZE || !vu_is_pow2(bs))
 			return vu_blk_fail(file, -EUCLEAN,
 					   "vhd: dynamic header at offset %"
 					   PRIu64 ": block size %" PRIu32

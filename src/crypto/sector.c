@@ -171,7 +171,7 @@ int vu_sector_cipher_new(enum vu_sector_mode mode, const uint8_t *key,
 		return -EINVAL;
 	*out = NULL;
 	if (!key || sector_size < 512 || sector_size > MAX_SECTOR_SIZE ||
-	    (sector_size & (sector_size - 1)))
+	    !vu_is_pow2(sector_size))
 		return -EINVAL;
 	switch (mode) {
 	case VU_SECTOR_XTS_PLAIN64:
@@ -208,8 +208,7 @@ int vu_sector_cipher_new(enum vu_sector_mode mode, const uint8_t *key,
 	c->mode = mode;
 	c->xts_evp = mode == VU_SECTOR_XTS_PLAIN64 && sector_size >= XTS_EVP_MIN;
 	c->sector_size = sector_size;
-	while ((1u << c->sector_shift) < sector_size)
-		c->sector_shift++;
+	c->sector_shift = vu_log2u(sector_size);	/* a power of two */
 	c->data_len = data_len;
 	c->iv_len = iv_len;
 	c->tweak_len = tweak_len;

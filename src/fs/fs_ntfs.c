@@ -98,7 +98,7 @@ static int boot_read(struct vu_fs *fs, uint64_t *mft_off)
 	r = vu_blk_read(fs->vol, b, sizeof(b), 0);
 	if (r < 0)
 		return r;
-	if (memcmp(b + NTFS_BOOT_OEM, "NTFS    ", 8) ||
+	if (memcmp(b + NTFS_BOOT_OEM, NTFS_OEM_ID, NTFS_OEM_ID_LEN) ||
 	    b[NTFS_BOOT_SIGNATURE] != 0x55 || b[NTFS_BOOT_SIGNATURE + 1] != 0xaa)
 		return fs_fail(fs, -EUCLEAN, "no NTFS boot sector");
 	bps = vu_le16(b + NTFS_BOOT_BPS);

@@ -14,6 +14,7 @@
 #include "core/bytes.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/usa.h"
 #include "core/utf16.h"
 #include "fs/fs_backend.h"
 #include "fs/fs_bfio.h"
@@ -121,7 +122,8 @@ static int block_walk(struct index_walk *w, uint64_t vcn, unsigned depth)
 		return vu_fail(-ENOMEM, "out of memory");
 	r = ntfs_map_read(fs, &w->alloc, blk, w->bsize, off, "index block",
 			  w->in->ino);
-	if (r == 0 && (memcmp(blk, "INDX", 4) || ntfs_fixup(blk, w->bsize) < 0 ||
+	if (r == 0 && (memcmp(blk, "INDX", 4) ||
+		       vu_usa_fixup(blk, w->bsize) < 0 ||
 		       vu_le64(blk + INDX_VCN) != vcn))
 		r = fs_fail(fs, -EUCLEAN, "index block VCN %" PRIu64 ": no "
 			    "INDX signature, update sequence mismatch or "
@@ -228,7 +230,7 @@ static int names_build(struct vu_fs *fs, uint64_t dir, struct ntfs_names *t)
 	w.bsize = vu_le32(root->value + IR_BLOCK_SIZE);
 	ia = ntfs_attr_find(&in, AT_INDEX_ALLOCATION, "$I30");
 	if (ia) {
-		if (!vu_is_pow2(w.bsize) || w.bsize < NTFS_FIXUP_STRIDE ||
+		if (!vu_is_pow2(w.bsize) || w.bsize < VU_USA_STRIDE ||
 		    w.bsize > MFT_RECORD_MAX || !ia->nonres ||
 		    (ia->flags & (ATTR_FLAG_COMPRESSED | ATTR_FLAG_ENCRYPTED))) {
 			r = fs_fail(fs, -EUCLEAN, "directory %" PRIu64 ": index "

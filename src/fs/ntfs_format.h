@@ -1,29 +1,38 @@
-/* The parts of the NTFS on-disk format that fs_ntfs.c reads itself: the
- * boot sector, MFT records and their attributes, attribute lists, run
- * lists, $I30 directory indexes and reparse point buffers (the libyal
- * "New Technologies File System (NTFS)" notes and ntfs-3g's layout.h
- * describe them).  All integers little-endian; offsets in bytes. */
+/* The parts of the NTFS on-disk format that we read ourselves: the boot
+ * sector, MFT records and their attributes, attribute lists, run lists,
+ * $I30 directory indexes and reparse point buffers (the libyal "New
+ * Technologies File System (NTFS)" notes and ntfs-3g's layout.h describe
+ * them).  fs_ntfs.c and the volume probe (volume/probe_fs.c) both use it.
+ * All integers little-endian; offsets in bytes. */
 #ifndef VU_NTFS_FORMAT_H
 #define VU_NTFS_FORMAT_H
 
-/* boot sector */
-#define NTFS_BOOT_OEM		3	/* "NTFS    " */
+/* boot sector; the FAT fields of the BIOS parameter block are all zero */
+#define NTFS_BOOT_OEM		3	/* NTFS_OEM_ID */
+#define NTFS_OEM_ID		"NTFS    "
+#define NTFS_OEM_ID_LEN		8
 #define NTFS_BOOT_BPS		0x0b	/* le16 bytes per sector */
 #define NTFS_BOOT_SPC		0x0d	/* u8 sectors per cluster, or 2^(256-n) */
+#define NTFS_BOOT_RESERVED	0x0e	/* le16, 0 */
+#define NTFS_BOOT_FATS		0x10	/* u8, 0 */
+#define NTFS_BOOT_ROOT_ENTRIES	0x11	/* le16, 0 */
+#define NTFS_BOOT_SECTORS16	0x13	/* le16, 0 */
+#define NTFS_BOOT_FAT_LENGTH	0x16	/* le16, 0 */
+#define NTFS_BOOT_SECTORS32	0x20	/* le32, 0 */
 #define NTFS_BOOT_TOTAL_SECTORS	0x28	/* le64 */
 #define NTFS_BOOT_MFT_LCN	0x30	/* le64 */
+#define NTFS_BOOT_MFTMIRR_LCN	0x38	/* le64 */
 #define NTFS_BOOT_MFT_RECSIZE	0x40	/* s8: clusters, or 2^-n bytes */
 #define NTFS_BOOT_INDX_SIZE	0x44	/* s8: clusters, or 2^-n bytes */
+#define NTFS_BOOT_SERIAL	0x48	/* le64 volume serial number */
 #define NTFS_BOOT_SIGNATURE	0x1fe	/* 0x55 0xaa */
 #define NTFS_BOOT_SIZE		512
 
-/* multi-sector structures (MFT records, index blocks): the last two bytes
- * of every 512-byte stride are kept in the update sequence array */
-#define NTFS_FIXUP_STRIDE	512
-#define NTFS_USA_OFS		4	/* le16 */
-#define NTFS_USA_COUNT		6	/* le16 */
+/* multi-sector structures (MFT records, index blocks) start with the
+ * update sequence array header: core/usa.h */
 
-/* MFT record (FILE) */
+/* MFT record */
+#define MFT_MAGIC		"FILE"
 #define MFT_SEQ			0x10	/* le16 sequence number */
 #define MFT_LINKS		0x12	/* le16 */
 #define MFT_ATTRS		0x14	/* le16 offset of the first attribute */
@@ -40,6 +49,7 @@
 
 /* well-known records */
 #define MFT_REC_MFT		0
+#define MFT_REC_VOLUME		3	/* $Volume: the label */
 #define MFT_REC_ROOT		5
 #define MFT_REC_UPCASE		10
 #define MFT_REC_RESERVED_END	16	/* 0..15: the metadata files */
@@ -82,6 +92,7 @@
 #define AT_DATA			0x80
 #define AT_INDEX_ROOT		0x90
 #define AT_INDEX_ALLOCATION	0xa0
+#define AT_VOLUME_NAME		0x60	/* in $Volume: UTF-16LE, no NUL */
 #define AT_REPARSE_POINT	0xc0
 #define AT_END			0xffffffffu
 

@@ -114,7 +114,6 @@ static inline const char *own_msg(const struct vu_fs *fs, int r)
 /* ntfs_record.c */
 int ntfs_map_read(struct vu_fs *fs, const struct fs_data *d, void *buf,
 		  size_t len, uint64_t off, const char *what, uint64_t ino);
-int ntfs_fixup(uint8_t *b, uint32_t size);
 int ntfs_attrs_parse(struct vu_fs *fs, struct ntfs_inode *in, size_t k);
 void ntfs_inode_free(struct ntfs_inode *in);
 int ntfs_rec_add(struct vu_fs *fs, struct ntfs_inode *in, uint64_t ino);

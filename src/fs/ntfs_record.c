@@ -1,7 +1,8 @@
 /* NTFS (see fs_ntfs.c for what the interface shows and why these are
- * our own code). MFT records: reading through an extent list, update sequence fixups,
- * records and their attributes (attribute lists, extension records), run
- * lists, and the data streams of a file as extent lists. */
+ * our own code). MFT records: reading through an extent list, checking
+ * records (the update sequence fixups are core/usa.c), records and their
+ * attributes (attribute lists, extension records), run lists, and the data
+ * streams of a file as extent lists. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "core/bytes.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/usa.h"
 #include "core/utf16.h"
 #include "fs/fs_backend.h"
 #include "fs/fs_bfio.h"
@@ -80,28 +82,6 @@ int ntfs_map_read(struct vu_fs *fs, const struct fs_data *d, void *buf,
 	return 0;
 }
 
-/* The update sequence array of a multi-sector structure of size bytes:
- * 0, or -1 when a sector does not end with the sequence number (a torn
- * write or damage). */
-int ntfs_fixup(uint8_t *b, uint32_t size)
-{
-	uint32_t ofs = vu_le16(b + NTFS_USA_OFS);
-	uint32_t count = vu_le16(b + NTFS_USA_COUNT);
-
-	if (size % NTFS_FIXUP_STRIDE || count != size / NTFS_FIXUP_STRIDE + 1 ||
-	    ofs < NTFS_USA_COUNT + 2 || ofs % 2 || ofs > size ||
-	    count * 2 > size - ofs)
-		return -1;
-	for (uint32_t i = 1; i < count; i++) {
-		uint8_t *end = b + i * NTFS_FIXUP_STRIDE - 2;
-
-		if (memcmp(end, b + ofs, 2))
-			return -1;
-		memcpy(end, b + ofs + 2 * i, 2);
-	}
-	return 0;
-}
-
 /* ---- MFT records ---- */
 
 /* Check a record just read (fixups applied here). */
@@ -117,10 +97,10 @@ static int rec_check(struct vu_fs *fs, uint64_t ino, uint8_t *rec)
 	if (!memcmp(rec, zero, 4))
 		return fs_fail(fs, -ENOENT, "MFT record %" PRIu64 " is not in "
 			       "use", ino);
-	if (memcmp(rec, "FILE", 4))
+	if (memcmp(rec, MFT_MAGIC, 4))
 		return fs_fail(fs, -EUCLEAN, "MFT record %" PRIu64 ": no FILE "
 			       "signature", ino);
-	if (ntfs_fixup(rec, x->recsize) < 0)
+	if (vu_usa_fixup(rec, x->recsize) < 0)
 		return fs_fail(fs, -EUCLEAN, "MFT record %" PRIu64 ": update "
 			       "sequence mismatch (damaged or torn write)",
 			       ino);
@@ -132,7 +112,7 @@ static int rec_check(struct vu_fs *fs, uint64_t ino, uint8_t *rec)
 		return fs_fail(fs, -EUCLEAN, "MFT record %" PRIu64 ": header "
 			       "inconsistent (attributes at %u, %u of %u "
 			       "bytes used)", ino, attrs, used, alloc);
-	if (vu_le16(rec + NTFS_USA_OFS) >= MFT_HDR_31 &&
+	if (vu_le16(rec + VU_USA_OFS) >= MFT_HDR_31 &&
 	    vu_le32(rec + MFT_NUMBER) != (uint32_t)ino)
 		return fs_fail(fs, -EUCLEAN, "MFT record %" PRIu64 " says it "
 			       "is record %u", ino, vu_le32(rec + MFT_NUMBER));

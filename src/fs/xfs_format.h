@@ -1,8 +1,9 @@
-/* The parts of the XFS on-disk format that fs_xfs.c reads itself (the
- * Linux kernel's fs/xfs/libxfs/xfs_format.h and xfs_da_format.h): the
- * superblock geometry, the inode core, the data fork's extent records and
- * B+tree, and the head of a directory (for "..").  All integers big-endian
- * except the CRCs (little-endian CRC-32C). */
+/* The parts of the XFS on-disk format that we read ourselves (the Linux
+ * kernel's fs/xfs/libxfs/xfs_format.h and xfs_da_format.h): the
+ * superblock (fs_xfs.c and the volume probe, volume/probe_fs.c), the inode
+ * core, the data fork's extent records and B+tree, and the head of a
+ * directory (for "..").  All integers big-endian except the CRCs
+ * (little-endian CRC-32C). */
 #ifndef VU_XFS_FORMAT_H
 #define VU_XFS_FORMAT_H
 
@@ -10,17 +11,23 @@
 #define XFS_SB_MAGIC		0x58465342	/* "XFSB" */
 #define XFS_SB_BLOCKSIZE	4	/* be32 */
 #define XFS_SB_DBLOCKS		8	/* be64 */
+#define XFS_SB_UUID		32	/* 16 bytes */
 #define XFS_SB_ROOTINO		56	/* be64 */
+#define XFS_SB_REXTSIZE		80	/* be32, blocks */
 #define XFS_SB_AGBLOCKS		84	/* be32 */
 #define XFS_SB_AGCOUNT		88	/* be32 */
 #define XFS_SB_VERSIONNUM	100	/* be16, low 4 bits: 4 or 5 */
 #define XFS_SB_SECTSIZE		102	/* be16 */
 #define XFS_SB_INODESIZE	104	/* be16 */
 #define XFS_SB_INOPBLOCK	106	/* be16 */
+#define XFS_SB_FNAME		108	/* label, NUL-padded */
+#define XFS_SB_FNAME_LEN	12
 #define XFS_SB_BLOCKLOG		120	/* u8 */
+#define XFS_SB_SECTLOG		121
 #define XFS_SB_INODELOG		122
 #define XFS_SB_INOPBLOG		123
 #define XFS_SB_AGBLKLOG		124
+#define XFS_SB_IMAX_PCT		127	/* u8: inode space, percent */
 #define XFS_SB_DIRBLKLOG	192	/* u8: directory block = block << this */
 #define XFS_SB_FEATURES2	200	/* be32 */
 #define XFS_SB_INCOMPAT		216	/* be32, v5 */
@@ -28,6 +35,9 @@
 #define XFS_SB_SIZE		512	/* what we read */
 
 #define XFS_SB_VERSION_NUMBITS	0x000f
+#define XFS_SB_VERSION_5	5
+#define XFS_SB_VERSION_MOREBITS	0x8000	/* features2 is valid */
+#define XFS_SB_VERSION2_CRC	0x00000100	/* features2 */
 #define XFS_SB_VERSION2_FTYPE	0x00000200	/* v4 features2 */
 #define XFS_INCOMPAT_FTYPE	0x01
 #define XFS_INCOMPAT_SPINODES	0x02

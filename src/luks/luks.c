@@ -22,13 +22,11 @@
 #include "core/busy.h"
 #include "core/log.h"
 #include "crypto/crypto.h"
+#include "luks/luks_format.h"
 #include "luks/luks_int.h"
 #include "luks/luks_priv.h"
 
 #define LUKS_VK_MAX 256
-
-static const uint8_t luks_magic[6] = { 'L', 'U', 'K', 'S', 0xba, 0xbe };
-static const uint8_t luks_magic2[6] = { 'S', 'K', 'U', 'L', 0xba, 0xbe };
 
 /* ---- libcryptsetup's log into ours ---- */
 
@@ -51,20 +49,23 @@ uint64_t luks1_header_size(const uint8_t *h, size_t len)
 {
 	uint64_t end, key_bytes;
 
-	if (len < 592 || memcmp(h, luks_magic, 6) || vu_be16(h + 6) != 1)
+	if (len < LUKS1_HDR_SIZE || memcmp(h, LUKS_MAGIC, LUKS_MAGIC_LEN) ||
+	    vu_be16(h + LUKS_VERSION) != 1)
 		return 0;
-	end = (uint64_t)vu_be32(h + 104) * 512;
-	key_bytes = vu_be32(h + 108);
-	for (int i = 0; i < 8; i++) {
-		const uint8_t *ks = h + 208 + 48 * i;
-		uint64_t off = (uint64_t)vu_be32(ks + 40) * 512;
-		uint64_t stripes = vu_be32(ks + 44);
-		uint64_t e = off + ((key_bytes * stripes + 511) / 512) * 512;
+	end = (uint64_t)vu_be32(h + LUKS1_PAYLOAD_OFFSET) * LUKS_SECTOR;
+	key_bytes = vu_be32(h + LUKS1_KEY_BYTES);
+	for (int i = 0; i < LUKS1_NUM_KEYSLOTS; i++) {
+		const uint8_t *ks = h + LUKS1_KEYSLOTS + LUKS1_KEYSLOT_SIZE * i;
+		uint64_t off = (uint64_t)vu_be32(ks + LUKS1_KS_OFFSET) *
+			       LUKS_SECTOR;
+		uint64_t stripes = vu_be32(ks + LUKS1_KS_STRIPES);
+		uint64_t e = off + ((key_bytes * stripes + LUKS_SECTOR - 1) /
+				    LUKS_SECTOR) * LUKS_SECTOR;
 
 		if (e > end && e <= LUKS_HDR_CAP)
 			end = e;
 	}
-	return end ? end : 592;
+	return end ? end : LUKS1_HDR_SIZE;
 }
 
 /* A LUKS2 binary header + JSON area at off: 0 and its hdr_size and
@@ -72,7 +73,7 @@ uint64_t luks1_header_size(const uint8_t *h, size_t len)
 static int luks2_check_hdr(struct vu_blk *src, uint64_t off, int primary,
 			   uint64_t *hdr_size, uint64_t *ks_size)
 {
-	uint8_t bin[4096], sum[32];
+	uint8_t bin[LUKS2_BIN_SIZE], sum[32];
 	uint8_t *buf = NULL;
 	uint64_t hs;
 	json_object *root = NULL, *config, *v;
@@ -81,12 +82,13 @@ static int luks2_check_hdr(struct vu_blk *src, uint64_t off, int primary,
 	if (off + sizeof(bin) > src->size ||
 	    vu_blk_read(src, bin, sizeof(bin), off) < 0)
 		return -EIO;
-	if (memcmp(bin, primary ? luks_magic : luks_magic2, 6) ||
-	    vu_be16(bin + 6) != 2)
+	if (memcmp(bin, primary ? LUKS_MAGIC : LUKS2_MAGIC2, LUKS_MAGIC_LEN) ||
+	    vu_be16(bin + LUKS_VERSION) != 2)
 		return -EUCLEAN;
-	hs = vu_be64(bin + 8);
-	if (hs < 0x4000 || hs > 0x400000 || (hs & (hs - 1)) ||
-	    vu_be64(bin + 256) != off || off + hs > src->size)
+	hs = vu_be64(bin + LUKS2_HDR_SIZE);
+	if (hs < LUKS2_HDR_SIZE_MIN || hs > LUKS2_HDR_SIZE_MAX ||
+	    !vu_is_pow2(hs) || vu_be64(bin + LUKS2_HDR_OFFSET) != off ||
+	    off + hs > src->size)
 		return -EUCLEAN;
 	buf = malloc(hs + 1);
 	if (!buf)
@@ -95,13 +97,15 @@ static int luks2_check_hdr(struct vu_blk *src, uint64_t off, int primary,
 		r = -EIO;
 		goto out;
 	}
-	if (strncmp((const char *)buf + 72, "sha256", 32) == 0) {
-		memset(buf + 448, 0, 64);
-		if (vu_sha256(buf, hs, sum) < 0 || memcmp(sum, bin + 448, 32))
+	if (strncmp((const char *)buf + LUKS2_CSUM_ALG, "sha256",
+		    LUKS2_CSUM_ALG_LEN) == 0) {
+		memset(buf + LUKS2_CSUM, 0, LUKS2_CSUM_LEN);
+		if (vu_sha256(buf, hs, sum) < 0 ||
+		    memcmp(sum, bin + LUKS2_CSUM, sizeof(sum)))
 			goto out;
 	}
 	buf[hs] = '\0';
-	root = json_tokener_parse((const char *)buf + 4096);
+	root = json_tokener_parse((const char *)buf + LUKS2_BIN_SIZE);
 	if (!root || !json_object_object_get_ex(root, "config", &config) ||
 	    !json_object_object_get_ex(config, "keyslots_size", &v))
 		goto out;
@@ -118,7 +122,7 @@ out:
 static int header_area_size(struct vu_luks *l, struct vu_blk *src,
 			    uint64_t *size)
 {
-	uint8_t h[592];
+	uint8_t h[LUKS1_HDR_SIZE];
 	uint64_t hs = 0, ks = 0, n;
 	int r;
 
@@ -128,7 +132,8 @@ static int header_area_size(struct vu_luks *l, struct vu_blk *src,
 	r = vu_blk_read(src, h, sizeof(h), 0);
 	if (r < 0)
 		return r;
-	if (!memcmp(h, luks_magic, 6) && vu_be16(h + 6) == 1) {
+	if (!memcmp(h, LUKS_MAGIC, LUKS_MAGIC_LEN) &&
+	    vu_be16(h + LUKS_VERSION) == 1) {
 		n = luks1_header_size(h, sizeof(h));
 		if (n > LUKS_HDR_CAP)
 			n = LUKS_HDR_CAP;
@@ -145,7 +150,8 @@ static int header_area_size(struct vu_luks *l, struct vu_blk *src,
 		return r;
 	if (r < 0) {
 		l->info.primary_damaged = 1;
-		for (uint64_t off = 0x4000; off <= 0x400000; off <<= 1) {
+		for (uint64_t off = LUKS2_HDR_SIZE_MIN;
+		     off <= LUKS2_HDR_SIZE_MAX; off <<= 1) {
 			r = luks2_check_hdr(src, off, 0, &hs, &ks);
 			if (r == 0 || r == -ENOMEM)
 				break;
@@ -153,7 +159,7 @@ static int header_area_size(struct vu_luks *l, struct vu_blk *src,
 		if (r == -ENOMEM)
 			return r;
 		if (r < 0) {
-			if (memcmp(h, luks_magic, 6))
+			if (memcmp(h, LUKS_MAGIC, LUKS_MAGIC_LEN))
 				return vu_blk_fail(src, -EUCLEAN, "luks: no "
 						   "LUKS header (no valid "
 						   "primary or secondary "

@@ -300,7 +300,7 @@ int vu_gpt_parse(struct vu_blk *disk, uint32_t sector_size,
 	if (!sector_size)
 		sector_size = disk->sector_size;
 	if (sector_size < 512 || sector_size > 65536 ||
-	    (sector_size & (sector_size - 1)))
+	    !vu_is_pow2(sector_size))
 		return vu_blk_fail(disk, -EINVAL,
 				   "gpt: sector size %u, expected a power of two in 512..65536",
 				   sector_size);

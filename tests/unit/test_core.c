@@ -17,6 +17,7 @@
 #include "core/crc.h"
 #include "core/guid.h"
 #include "core/log.h"
+#include "core/usa.h"
 
 static uint8_t disk[64 * 1024];
 
@@ -170,6 +171,54 @@ static size_t make_fixed_vhd(uint8_t *img)
 	return 4096 + 512;
 }
 
+/* A 1024-byte record protected by an update sequence array: good, torn,
+ * and with each header field out of range. */
+static void usa_record(uint8_t *rec)
+{
+	memset(rec, 0xa5, 1024);
+	vu_put_le16(rec + VU_USA_OFS, 0x30);
+	vu_put_le16(rec + VU_USA_COUNT, 3);
+	vu_put_le16(rec + 0x30, 0x0007);	/* sequence number */
+	vu_put_le16(rec + 0x32, 0x1111);	/* saved end of stride 1 */
+	vu_put_le16(rec + 0x34, 0x2222);	/* ... of stride 2 */
+	vu_put_le16(rec + 510, 0x0007);
+	vu_put_le16(rec + 1022, 0x0007);
+}
+
+static void test_usa_fixup(void **state)
+{
+	uint8_t rec[1024];
+
+	(void)state;
+	usa_record(rec);
+	assert_int_equal(vu_usa_fixup(rec, sizeof(rec)), 0);
+	assert_int_equal(vu_le16(rec + 510), 0x1111);
+	assert_int_equal(vu_le16(rec + 1022), 0x2222);
+
+	usa_record(rec);			/* torn second stride */
+	vu_put_le16(rec + 1022, 0x0008);
+	assert_int_equal(vu_usa_fixup(rec, sizeof(rec)), -EUCLEAN);
+
+	usa_record(rec);			/* one stride short */
+	vu_put_le16(rec + VU_USA_COUNT, 2);
+	assert_int_equal(vu_usa_fixup(rec, sizeof(rec)), -EUCLEAN);
+
+	usa_record(rec);			/* array over its own header */
+	vu_put_le16(rec + VU_USA_OFS, VU_USA_COUNT);
+	assert_int_equal(vu_usa_fixup(rec, sizeof(rec)), -EUCLEAN);
+
+	usa_record(rec);			/* odd offset */
+	vu_put_le16(rec + VU_USA_OFS, 0x31);
+	assert_int_equal(vu_usa_fixup(rec, sizeof(rec)), -EUCLEAN);
+
+	usa_record(rec);			/* array past the end */
+	vu_put_le16(rec + VU_USA_OFS, 1020);
+	assert_int_equal(vu_usa_fixup(rec, sizeof(rec)), -EUCLEAN);
+
+	usa_record(rec);			/* not a whole number of strides */
+	assert_int_equal(vu_usa_fixup(rec, 1000), -EUCLEAN);
+}
+
 static void test_vhd_footer(void **state)
 {
 	static uint8_t img[4096 + 512];
@@ -264,6 +313,7 @@ int main(void)
 		cmocka_unit_test(test_crc_vectors),
 		cmocka_unit_test(test_guid),
 		cmocka_unit_test(test_utf16),
+		cmocka_unit_test(test_usa_fixup),
 		cmocka_unit_test(test_vhd_footer),
 		cmocka_unit_test(test_vhdx_short_and_zeroed),
 	};
