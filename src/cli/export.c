@@ -236,8 +236,8 @@ static int check_unlocked(const struct vu_disk *d, const struct vu_volume *v,
 		/* a detached header was given for this volume, it seems */
 		return cli_disk_locked_fail(d);
 	if (vu_volume_encrypted(v) && !v->unlocked)
-		vu_log(VU_LOG_WARN, "%s is encrypted (%s) and no key was given: "
-		       "exporting its encrypted content", v->id,
+		vu_log(VU_LOG_WARN, "%s is encrypted (%s) and no key was "
+		       "given: exporting its encrypted content", v->id,
 		       vu_kind_name(v->probe.kind));
 	else if (keys->given && !v->unlocked && v->part &&
 		 v->probe.kind == VU_KIND_UNKNOWN)
