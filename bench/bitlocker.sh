@@ -4,9 +4,10 @@
 # a startup key (.BEK), against the anchor of reading the encrypted image with
 # cat, in one hyperfine run:
 #   1. cat IMAGE                                  (anchor: no decryption)
-#   2. vhdunlock export IMAGE disk - --bek DIR
-#   3. dislocker-fuse -f KEY.BEK, cat dislocker-file
-#   4. bdemount -s KEY.BEK, cat bde1
+#   2. vhdunlock export IMAGE disk - --bek DIR     (a thread per CPU)
+#   3. vhdunlock export ... --threads 1             (the serial loop)
+#   4. dislocker-fuse -f KEY.BEK, cat dislocker-file
+#   5. bdemount -s KEY.BEK, cat bde1
 # The FUSE mounts are made once before the run and removed after it: only
 # the cat is timed.  Everything is on /dev/shm (or $TMPDIR) and read warm:
 # the image is in the page cache for every command (dropping caches is not
@@ -61,12 +62,16 @@ check() {
 	fi
 }
 
-"$vu" export "$dir/bde.img" disk - --bek "$dir/bek" >"$dir/out.img"
-check "$dir/out.img" "vhdunlock export"
-rm -f "$dir/out.img"
+for t in "" "--threads 1"; do
+	"$vu" export "$dir/bde.img" disk - --bek "$dir/bek" $t >"$dir/out.img"
+	check "$dir/out.img" "vhdunlock export $t"
+	rm -f "$dir/out.img"
+done
 set -- -n "cat encrypted image (anchor)" "cat $dir/bde.img > /dev/null" \
 	-n "vhdunlock export --bek" \
-	"$vu export $dir/bde.img disk - --bek $dir/bek > /dev/null"
+	"$vu export $dir/bde.img disk - --bek $dir/bek > /dev/null" \
+	-n "vhdunlock export --threads 1" \
+	"$vu export $dir/bde.img disk - --bek $dir/bek --threads 1 > /dev/null"
 
 if command -v dislocker-fuse >/dev/null && [ -c /dev/fuse ]; then
 	mkdir "$dir/dis"

@@ -9,10 +9,9 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/export_pool.h"
 #include "core/log.h"
 #include "disk/disk.h"
-
-#define CHUNK (4u << 20)
 
 static int write_all(int fd, const uint8_t *p, size_t n, const char *out)
 {
@@ -56,192 +55,288 @@ static int check_not_image(const struct vu_disk *d, int fd, const char *out)
 	return 0;
 }
 
-static int copy_volume(struct vu_volume *v, int fd, int sparse,
-		       const char *out)
-{
+/* Where the chunks go, in order (export_pool's sink). */
+struct export_out {
+	int fd;
+	int sparse;		/* a regular file: zero chunks become holes */
+	const char *path;	/* OUT, for messages */
 	struct cli_progress pr;
-	uint8_t *buf = malloc(CHUNK);
-	uint64_t off = 0, size = v->blk->size;
-	int r = 0;
+};
 
-	if (!buf)
-		return vu_fail(-ENOMEM, "out of memory");
-	cli_progress_start(&pr, v->id, size);
-	while (off < size) {
-		size_t n = size - off < CHUNK ? (size_t)(size - off) : CHUNK;
+static int write_chunk(void *arg, const uint8_t *buf, size_t n, uint64_t off)
+{
+	struct export_out *o = arg;
+	int r;
 
-		r = vu_blk_read(v->blk, buf, n, off);
+	/* Zero chunks become holes in a regular file: a 30 GB disk that is
+	 * mostly empty exports quickly and takes little space, and reads
+	 * back the same. */
+	if (o->sparse && all_zero(buf, n)) {
+		if (lseek(o->fd, (off_t)n, SEEK_CUR) < 0)
+			return vu_fail(-EIO, "%s: seek failed: %s", o->path,
+				       strerror(errno));
+	} else {
+		r = write_all(o->fd, buf, n, o->path);
 		if (r < 0)
-			break;
-		/* Zero chunks become holes in a regular file: a 30 GB disk
-		 * that is mostly empty exports quickly and takes little
-		 * space, and reads back the same. */
-		if (sparse && all_zero(buf, n)) {
-			if (lseek(fd, (off_t)n, SEEK_CUR) < 0) {
-				r = vu_fail(-EIO, "%s: seek failed: %s", out,
-					    strerror(errno));
-				break;
-			}
-		} else {
-			r = write_all(fd, buf, n, out);
-			if (r < 0)
-				break;
-		}
-		off += n;
-		cli_progress_update(&pr, off);
+			return r;
 	}
+	cli_progress_update(&o->pr, off + n);
+	return 0;
+}
+
+static int copy_volume(struct vu_volume *v, int fd, int sparse,
+		       const char *out, unsigned threads)
+{
+	struct export_out o = { .fd = fd, .sparse = sparse, .path = out };
+	uint64_t size = v->blk->size;
+	int r;
+
+	cli_progress_start(&o.pr, v->id, size);
+	r = export_pool_run(v->blk, threads, write_chunk, &o);
 	if (r == 0 && sparse && ftruncate(fd, (off_t)size) < 0)
 		r = vu_fail(-EIO, "%s: cannot set size: %s", out,
 			    strerror(errno));
-	cli_progress_end(&pr);
-	free(buf);
+	cli_progress_end(&o.pr);
 	return r;
 }
 
+/* ---- the command ---- */
+
+#define STR(x) #x
+#define XSTR(x) STR(x)
+
 static const char export_help[] =
-	"Usage: vhdunlock export IMAGE VOLUME OUT [KEYS] [--force]\n"
+	"Usage: vhdunlock export IMAGE VOLUME OUT [KEYS] [--force] "
+	"[--threads N]\n"
 	"Write the content of VOLUME (disk, p1, p2, ...) to OUT, or to "
 	"standard output\nwhen OUT is -; decrypted when a key unlocks "
-	"it.\n\nKEYS:\n" CLI_KEY_HELP;
+	"it.\n"
+	"\n"
+	"  --force      overwrite an existing OUT\n"
+	"  --threads N  read and decrypt with N threads, 1 to "
+	XSTR(EXPORT_MAX_THREADS) " (default:\n"
+	"               one per online CPU, at most "
+	XSTR(EXPORT_MAX_THREADS) ")\n"
+	"\nKEYS:\n" CLI_KEY_HELP;
+
+enum { OPT_FORCE = 'f', OPT_THREADS = 't' };
 
 static const struct cli_command export_command = {
 	.name = "export", .help = export_help,
 	.operands = "IMAGE VOLUME OUT", .min_operands = 3, .max_operands = 3,
 	.shortopts = "h",
 	.longopts = {
-		{ "force", no_argument, NULL, 'f' },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "threads", required_argument, NULL, OPT_THREADS },
 		CLI_COMMON_OPTIONS,
 	},
 };
 
-int cmd_export(int argc, char **argv)
-{
-	struct cli_keys keys = { 0 };
-	struct vu_disk *d = NULL;
-	struct vu_volume *v;
+struct export_args {
 	const char *image, *vol, *out;
-	int force = 0, c, r, fd = -1, created = 0, to_stdout;
-	struct stat st;
+	int force, to_stdout;
+	unsigned threads;
+};
 
-	while ((c = cli_next_option(&export_command, argc, argv, &keys,
-				    &r)) > 0)
-		if (c == 'f')
-			force = 1;
-	if (c < 0) {
-		cli_keys_free(&keys);
-		return r;
-	}
-	image = argv[optind];
-	vol = argv[optind + 1];
-	out = argv[optind + 2];
-	to_stdout = !strcmp(out, "-");
-	if (to_stdout && isatty(STDOUT_FILENO)) {
-		cli_keys_free(&keys);
-		return cli_usage("export: refusing to write a volume to a "
-				 "terminal; redirect standard output");
-	}
+/* "--threads N": a whole number from 1 to EXPORT_MAX_THREADS, nothing
+ * else (no sign, no spaces, no suffix). */
+static int parse_threads(const char *s, unsigned *n)
+{
+	unsigned long v = 0;
+	const char *c;
 
-	r = cli_open_disk(image, &keys, &d);
-	if (r < 0) {
-		cli_keys_free(&keys);
-		return cli_fail(r);
+	for (c = s; *c >= '0' && *c <= '9'; c++) {
+		v = v * 10 + (unsigned long)(*c - '0');
+		if (v > EXPORT_MAX_THREADS)
+			break;
 	}
-	v = vu_disk_volume(d, vol);
-	if (!v) {
-		/* 'disk' (one image) or 'd2' (several) always names a whole
-		 * virtual disk, partition table or not. */
-		static struct vu_volume whole;
-		size_t k = 0;
-		char tail;
+	if (c == s || *c || v < 1 || v > EXPORT_MAX_THREADS)
+		return cli_usage("export: --threads: expected a number from 1 "
+				 "to %d, got '%s'", EXPORT_MAX_THREADS, s);
+	*n = (unsigned)v;
+	return 0;
+}
 
-		if ((d->nimages == 1 && !strcmp(vol, "disk")) ||
-		    (d->nimages > 1 &&
-		     sscanf(vol, "d%zu%c", &k, &tail) == 1 && k >= 1 &&
-		     k <= d->nimages)) {
-			memset(&whole, 0, sizeof(whole));
-			snprintf(whole.id, sizeof(whole.id), "%s", vol);
-			whole.blk = d->images[k ? k - 1 : 0].blk;
-			v = &whole;
+/* The options and operands into a; -1 when the command ends now with
+ * *status (help shown, or a usage error). */
+static int parse_args(int argc, char **argv, struct export_args *a,
+		      struct cli_keys *keys, int *status)
+{
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	a->threads = export_pool_default_threads();
+	while ((c = cli_next_option(&export_command, argc, argv, keys,
+				    status)) > 0) {
+		if (c == OPT_FORCE) {
+			a->force = 1;
+		} else if (c == OPT_THREADS) {
+			*status = parse_threads(optarg, &a->threads);
+			if (*status)
+				return -1;
 		}
 	}
-	if (!v) {
-		char ids[512] = "";
-		for (size_t i = 0; i < d->nvolumes; i++) {
-			size_t l = strlen(ids);
-			snprintf(ids + l, sizeof(ids) - l, "%s%s", l ? ", " : "",
-				 d->volumes[i].id);
-		}
-		vu_fail(-EINVAL, "%s: no volume '%s'; the volumes are: %s",
-			image, vol, ids);
-		r = -EINVAL;
-		goto out;
+	if (c < 0)
+		return -1;
+	a->image = argv[optind];
+	a->vol = argv[optind + 1];
+	a->out = argv[optind + 2];
+	a->to_stdout = !strcmp(a->out, "-");
+	if (a->to_stdout && isatty(STDOUT_FILENO)) {
+		*status = cli_usage("export: refusing to write a volume to a "
+				    "terminal; redirect standard output");
+		return -1;
 	}
-	if (v->lock_error && keys.given) {
-		/* The keys given do not open the volume asked for. */
-		r = cli_locked_fail(v);
-		vu_disk_close(d);
-		cli_keys_free(&keys);
-		return r;
+	return 0;
+}
+
+/* The volume named vol, or NULL with a message listing the ids. */
+static struct vu_volume *find_volume(struct vu_disk *d, const char *image,
+				     const char *vol)
+{
+	/* 'disk' (one image) or 'd2' (several) always names a whole virtual
+	 * disk, partition table or not. */
+	static struct vu_volume whole;
+	struct vu_volume *v = vu_disk_volume(d, vol);
+	char ids[512] = "";
+	size_t k = 0;
+	char tail;
+
+	if (v)
+		return v;
+	if ((d->nimages == 1 && !strcmp(vol, "disk")) ||
+	    (d->nimages > 1 && sscanf(vol, "d%zu%c", &k, &tail) == 1 &&
+	     k >= 1 && k <= d->nimages)) {
+		memset(&whole, 0, sizeof(whole));
+		snprintf(whole.id, sizeof(whole.id), "%s", vol);
+		whole.blk = d->images[k ? k - 1 : 0].blk;
+		return &whole;
 	}
+	for (size_t i = 0; i < d->nvolumes; i++) {
+		size_t l = strlen(ids);
+
+		snprintf(ids + l, sizeof(ids) - l, "%s%s", l ? ", " : "",
+			 d->volumes[i].id);
+	}
+	vu_fail(-EINVAL, "%s: no volume '%s'; the volumes are: %s", image, vol,
+		ids);
+	return NULL;
+}
+
+/* Before anything is written: an exit status (3) when the keys given do
+ * not open v, else 0, with a warning when what is exported is not what
+ * the user may expect. */
+static int check_unlocked(const struct vu_disk *d, const struct vu_volume *v,
+			  const struct cli_keys *keys)
+{
+	if (v->lock_error && keys->given)
+		return cli_locked_fail(v);
 	if (d->lock_error && !v->unlocked &&
-	    v->probe.kind == VU_KIND_UNKNOWN) {
+	    v->probe.kind == VU_KIND_UNKNOWN)
 		/* a detached header was given for this volume, it seems */
-		r = cli_disk_locked_fail(d);
-		vu_disk_close(d);
-		cli_keys_free(&keys);
-		return r;
-	}
+		return cli_disk_locked_fail(d);
 	if (vu_volume_encrypted(v) && !v->unlocked)
-		vu_log(VU_LOG_WARN, "%s is encrypted (%s) and no key was given: "
-		       "exporting its encrypted content", v->id,
+		vu_log(VU_LOG_WARN, "%s is encrypted (%s) and no key was "
+		       "given: exporting its encrypted content", v->id,
 		       vu_kind_name(v->probe.kind));
-	else if (keys.given && !v->unlocked && v->part &&
+	else if (keys->given && !v->unlocked && v->part &&
 		 v->probe.kind == VU_KIND_UNKNOWN)
 		/* ADE data disks may keep their LUKS header elsewhere */
 		vu_log(VU_LOG_WARN, "%s holds nothing recognisable: if it is "
 		       "LUKS data whose header is kept apart, give the header "
 		       "with --luks-header, or the OS disk that keeps it "
 		       "with --add-disk; exporting its stored content", v->id);
+	return 0;
+}
 
-	if (to_stdout) {
-		fd = STDOUT_FILENO;
-	} else {
-		fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-		if (fd >= 0) {
-			created = 1;
-		} else if (errno == EEXIST && force) {
-			fd = open(out, O_WRONLY | O_CLOEXEC);
-		} else if (errno == EEXIST) {
-			r = vu_fail(-EEXIST, "%s: already exists; use --force "
-				    "to overwrite it", out);
-			goto out;
-		}
-		if (fd < 0) {
-			r = vu_fail(-EIO, "%s: cannot create: %s", out,
-				    strerror(errno));
-			goto out;
-		}
-		r = check_not_image(d, fd, out);
-		if (r < 0)
-			goto out;
-		if (!created && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-		    ftruncate(fd, 0) < 0) {
-			r = vu_fail(-EIO, "%s: cannot truncate: %s", out,
-				    strerror(errno));
-			goto out;
-		}
+/* Open OUT (a file; standard output is the caller's) for writing from its
+ * start: created, or with --force emptied.  On success *fd and *created;
+ * on failure nothing is left open or created. */
+static int open_output(const struct export_args *a, const struct vu_disk *d,
+		       int *fd, int *created)
+{
+	struct stat st;
+	int f, made = 0, r;
+
+	*fd = -1;
+	*created = 0;
+	f = open(a->out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (f >= 0)
+		made = 1;
+	else if (errno == EEXIST && a->force)
+		f = open(a->out, O_WRONLY | O_CLOEXEC);
+	else if (errno == EEXIST)
+		return vu_fail(-EEXIST, "%s: already exists; use --force to "
+			       "overwrite it", a->out);
+	if (f < 0)
+		return vu_fail(-EIO, "%s: cannot create: %s", a->out,
+			       strerror(errno));
+	r = check_not_image(d, f, a->out);
+	if (r == 0 && !made && fstat(f, &st) == 0 && S_ISREG(st.st_mode) &&
+	    ftruncate(f, 0) < 0)
+		r = vu_fail(-EIO, "%s: cannot truncate: %s", a->out,
+			    strerror(errno));
+	if (r < 0) {
+		close(f);
+		if (made)
+			unlink(a->out);
+		return r;
 	}
-	r = copy_volume(v, fd,
-			!to_stdout && fstat(fd, &st) == 0 && S_ISREG(st.st_mode),
-			out);
-	if (r == 0 && !to_stdout && fsync(fd) < 0 && errno != EINVAL)
-		r = vu_fail(-EIO, "%s: %s", out, strerror(errno));
-out:
-	if (fd >= 0 && !to_stdout && close(fd) < 0 && r == 0)
-		r = vu_fail(-EIO, "%s: %s", out, strerror(errno));
+	*fd = f;
+	*created = made;
+	return 0;
+}
+
+/* v to OUT: opened, copied, flushed and closed; a file this created is
+ * removed on failure, so no half-written volume is left behind. */
+static int export_volume(const struct export_args *a, const struct vu_disk *d,
+			 struct vu_volume *v)
+{
+	struct stat st;
+	int fd = STDOUT_FILENO, created = 0, sparse, r;
+
+	if (!a->to_stdout) {
+		r = open_output(a, d, &fd, &created);
+		if (r < 0)
+			return r;
+	}
+	sparse = !a->to_stdout && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	r = copy_volume(v, fd, sparse, a->out, a->threads);
+	if (a->to_stdout)
+		return r;
+	if (r == 0 && fsync(fd) < 0 && errno != EINVAL)
+		r = vu_fail(-EIO, "%s: %s", a->out, strerror(errno));
+	if (close(fd) < 0 && r == 0)
+		r = vu_fail(-EIO, "%s: %s", a->out, strerror(errno));
 	if (r < 0 && created)
-		unlink(out); /* no half-written volume left behind */
+		unlink(a->out);
+	return r;
+}
+
+int cmd_export(int argc, char **argv)
+{
+	struct cli_keys keys = { 0 };
+	struct export_args a;
+	struct vu_disk *d = NULL;
+	struct vu_volume *v;
+	int r = 0, status = EXIT_OK;
+
+	if (parse_args(argc, argv, &a, &keys, &status) < 0)
+		goto out;
+	r = cli_open_disk(a.image, &keys, &d);
+	if (r < 0)
+		goto out;
+	v = find_volume(d, a.image, a.vol);
+	if (!v) {
+		r = -EINVAL;
+		goto out;
+	}
+	status = check_unlocked(d, v, &keys);
+	if (status == EXIT_OK)
+		r = export_volume(&a, d, v);
+out:
+	/* images end first (--stats, access revoked), then the error */
 	vu_disk_close(d);
 	cli_keys_free(&keys);
-	return r < 0 ? cli_fail(r) : EXIT_OK;
+	return r < 0 ? cli_fail(r) : status;
 }

@@ -43,6 +43,75 @@ for raw in gpt.raw mbr.raw; do
 	done
 done
 
+# --threads: 1 (the plain loop), 2 and 7 readers give the same bytes as the
+# partition cut out of the raw disk with dd, to a file and to stdout; from
+# a dynamic VHDX (p4: 5 chunks of 4 MiB; disk: 16) and from a bare image
+# whose size is no multiple of the chunk, with a zero stretch that must
+# become a hole in a file.
+head -c $((29 * 1048576 + 1536)) /dev/urandom > odd.raw
+dd if=/dev/zero of=odd.raw bs=1M seek=4 count=12 conv=notrunc status=none
+# check_threads IMAGE VOLUME WANT
+check_threads() {
+	for t in 1 2 7; do
+		rm -f got
+		if ! "$VHDUNLOCK" export "$1" "$2" got --threads "$t" 2>err; then
+			fail "$1 $2 --threads $t: export failed: $(cat err)"
+		elif cmp -s "$3" got; then
+			ok "$1 $2 --threads $t: file identical"
+		else
+			fail "$1 $2 --threads $t: file differs from the reference"
+		fi
+		if "$VHDUNLOCK" export "$1" "$2" - --threads "$t" 2>err | cmp -s "$3" -; then
+			ok "$1 $2 --threads $t: stdout identical"
+		else
+			fail "$1 $2 --threads $t: stdout differs: $(cat err)"
+		fi
+	done
+}
+set -- $(part_range gpt.raw 4)
+dd if=gpt.raw of=want bs=512 skip="$1" count="$2" status=none
+check_threads gpt.vhdx p4 want
+check_threads gpt.vhdx disk gpt.raw
+check_threads odd.raw disk odd.raw
+# the 12 MiB of zeros of the last copy (7 threads) were not written
+[ $(($(stat -c %b got) * $(stat -c %B got))) -lt $((20 * 1048576)) ] &&
+	ok "--threads 7: zero chunks left as holes" ||
+	fail "--threads 7: $(stat -c %b got) blocks for $(stat -c %s got) bytes: no holes"
+rm -f want got
+
+for t in 0 -1 x 65 2x ''; do
+	"$VHDUNLOCK" export odd.raw disk got --threads "$t" 2>err
+	rc=$?
+	if [ $rc -eq 2 ] && [ ! -e got ] &&
+		grep -qF -- "--threads: expected a number from 1 to 64, got '$t'" err; then
+		ok "--threads '$t' refused: $(head -n 1 err)"
+	else
+		fail "--threads '$t': exit $rc, $(cat err)"
+	fi
+done
+
+# With readers at work, a failed read (once, or every read from then on: a
+# disk gone away) or a failed write ends the export: exit 1, the failure's
+# own message, no thread left to hang the exit, and no OUT left behind.
+fv=$top_builddir/tests/tools/vhdunlock-faults
+VHDUNLOCK_TEST_READ_COUNT="$work/count" "$fv" export odd.raw disk - --threads 7 >/dev/null
+reads=$(cut -d' ' -f2 count)
+# a read near the end: after the opening reads and the first chunks
+n=$((reads - 3))
+for mode in "$n" "$n+"; do
+	rm -f got
+	VHDUNLOCK_TEST_FAIL_READ=$mode timeout 60 "$fv" export odd.raw disk got --threads 7 2>err
+	rc=$?
+	[ $rc -eq 1 ] && grep -q "injected read fault at offset" err && [ ! -e got ] &&
+		ok "--threads 7, read $mode of $reads fails: $(cat err)" ||
+		fail "--threads 7, read $mode of $reads fails: exit $rc, out $(ls got 2>&1), $(cat err)"
+done
+timeout 60 "$VHDUNLOCK" export odd.raw disk - --threads 7 >/dev/full 2>err
+rc=$?
+[ $rc -eq 1 ] && grep -q -- "-: write failed" err &&
+	ok "--threads 7, write fails: $(cat err)" || fail "--threads 7 to /dev/full: exit $rc, $(cat err)"
+rm -f odd.raw count
+
 # info --json: container format/type, table, and kinds that match blkid
 # run on the partitions of the raw disk.
 "$VHDUNLOCK" info --json gpt.vhd-fixed > info.json || fail "info --json failed"
