@@ -191,7 +191,7 @@ int vhd_reader_open(struct vu_blk *file, const struct vhd_meta *m,
 				" has no block table", m->disk_type);
 		goto fail;
 	}
-	if (bs < 512 || bs > VHD_MAX_BLOCK_SIZE || (bs & (bs - 1))) {
+	if (bs < 512 || bs > VHD_MAX_BLOCK_SIZE || !vu_is_pow2(bs)) {
 		r = vu_blk_fail(file, -EUCLEAN, "vhd: block size %" PRIu32
 				", expected a power of two from 512 to 256 MiB",
 				bs);

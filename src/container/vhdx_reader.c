@@ -241,7 +241,7 @@ int vhdx_parse_metadata(struct vu_blk *file, struct vhdx_meta *m)
 	m->has_parent = !!(vu_le32(v + 4) & VHDX_FP_HAS_PARENT);
 	if (m->block_size < VHDX_MIN_BLOCK_SIZE ||
 	    m->block_size > VHDX_MAX_BLOCK_SIZE ||
-	    (m->block_size & (m->block_size - 1))) {
+	    !vu_is_pow2(m->block_size)) {
 		r = vu_blk_fail(file, -EUCLEAN, "vhdx: block size %" PRIu32
 				", expected a power of two from 1 MiB to "
 				"256 MiB", m->block_size);
@@ -506,7 +506,7 @@ int vhdx_reader_open(struct vu_blk *file, const struct vhdx_meta *m,
 	*out = NULL;
 	if (m->block_size < VHDX_MIN_BLOCK_SIZE ||
 	    m->block_size > VHDX_MAX_BLOCK_SIZE ||
-	    (m->block_size & (m->block_size - 1)) ||
+	    !vu_is_pow2(m->block_size) ||
 	    (m->logical_sector_size != 512 && m->logical_sector_size != 4096) ||
 	    m->virtual_size == 0 || m->virtual_size > VHDX_MAX_DISK_SIZE ||
 	    m->virtual_size % m->logical_sector_size) {
