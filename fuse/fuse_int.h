@@ -72,6 +72,15 @@ static inline fuse_ino_t voldir_ino(const struct vu_fuse *f, size_t i)
 void fuse_log_fault(struct vu_fuse *f, const char *fmt, ...)
 	VU_PRINTF(2, 3);
 
+/* The errno to answer for r, a -errno from the layers below: that very
+ * one, so that a reader can tell a blob that changed (ESTALE) from damaged
+ * data (EUCLEAN) from a failed read (EIO).  The kernel refuses an answer
+ * outside 1..511 and the request would hang: anything else is EIO. */
+static inline int fuse_errno(int r)
+{
+	return r < 0 && r > -512 ? -r : EIO;
+}
+
 /* The operations, dispatched between the root, the images and the trees. */
 extern const struct fuse_lowlevel_ops vu_fuse_ops;
 
@@ -116,8 +125,13 @@ int tree_resolve(struct vu_fuse *f, fuse_ino_t ino, struct node_info *n);
 /* The st_ino shown for (vol, fsino), whose node id is id. */
 ino_t tree_stable_ino(uint32_t vol, uint64_t fsino, fuse_ino_t id);
 /* The errno to answer for r, a failed fs call (what: "readdir", ...);
- * faults are logged and the thread's message cleared. */
+ * faults are logged and the thread's message cleared.  A missing name
+ * (ENOENT, ENOTDIR, ...) is an answer, not a fault: not logged. */
 int tree_errno(struct vu_fuse *f, uint32_t vol, uint64_t fsino,
+	       const char *what, int r);
+/* The same for a call where every failure is a fault (a read of an open
+ * file: no name is looked up): always logged. */
+int tree_fault(struct vu_fuse *f, uint32_t vol, uint64_t fsino,
 	       const char *what, int r);
 /* The attributes of node id (n): 0 or an errno to answer. */
 int tree_node_attr(struct vu_fuse *f, fuse_ino_t id,

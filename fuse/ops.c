@@ -194,8 +194,7 @@ static void img_read(fuse_req_t req, struct vu_volume *v, size_t size,
 		fuse_log_fault(f, "%s.img: read of %zu bytes at %lld failed: %s",
 			       v->id, size, (long long)off, vu_errmsg(r));
 		vu_err_clear();
-		/* Corrupt metadata is an I/O error to a reader. */
-		fuse_reply_err(req, r == -EUCLEAN ? EIO : -r);
+		fuse_reply_err(req, fuse_errno(r));
 	} else {
 		fuse_reply_buf(req, buf, size);
 	}

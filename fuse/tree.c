@@ -75,8 +75,8 @@ ino_t tree_stable_ino(uint32_t vol, uint64_t fsino, fuse_ino_t id)
 }
 
 /* The errno to answer for a failed fs call.  Faults (a failed read, a
- * damaged structure, a feature not read) are logged, rate-limited, with
- * the volume and inode; a missing name is no fault. */
+ * damaged structure, a feature not read, a blob that changed) are logged,
+ * rate-limited, with the volume and inode; a missing name is no fault. */
 int tree_errno(struct vu_fuse *f, uint32_t vol, uint64_t fsino,
 	       const char *what, int r)
 {
@@ -87,14 +87,20 @@ int tree_errno(struct vu_fuse *f, uint32_t vol, uint64_t fsino,
 	case -EINVAL:
 	case -ENOMEM:
 	case -ENAMETOOLONG:
-		break;
+		vu_err_clear();
+		return fuse_errno(r);
 	default:
-		fuse_log_fault(f, "%s: inode %llu: %s: %s",
-			       f->d->volumes[vol].id,
-			       (unsigned long long)fsino, what, vu_errmsg(r));
+		return tree_fault(f, vol, fsino, what, r);
 	}
+}
+
+int tree_fault(struct vu_fuse *f, uint32_t vol, uint64_t fsino,
+	       const char *what, int r)
+{
+	fuse_log_fault(f, "%s: inode %llu: %s: %s", f->d->volumes[vol].id,
+		       (unsigned long long)fsino, what, vu_errmsg(r));
 	vu_err_clear();
-	return r == -EUCLEAN ? EIO : -r; /* damage is an I/O error to a reader */
+	return fuse_errno(r);
 }
 
 /* Only the data a struct stat holds.  The creation time (s->btime) has no

@@ -318,8 +318,9 @@ void tree_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 		snprintf(what, sizeof(what), "read of %zu bytes at %lld",
 			 size, (long long)off);
-		tree_errno(f, h->vol, h->fsino, what, r);
-		fuse_reply_err(req, r == -ENOMEM ? ENOMEM : EIO);
+		/* the reader's own errno (ESTALE, EUCLEAN, EIO, ...): the
+		 * log says the rest */
+		fuse_reply_err(req, tree_fault(f, h->vol, h->fsino, what, r));
 	} else {
 		fuse_reply_buf(req, buf, (size_t)got);
 	}

@@ -152,8 +152,12 @@ struct cli_keys {
 	struct cli_images *images;
 };
 
-/* 1 when c was a key option (and was taken), 0 when not, <0 on error. */
+/* 1 when c was a key option (and was taken), 0 when not, <0 on error.
+ * The first sets the keyring's prompt (cli_prompt). */
 int cli_key_option(int c, const char *arg, struct cli_keys *k);
+/* The keyring's vu_prompt_fn (prompt.c): asks on the terminal without
+ * echo. */
+int cli_prompt(void *ctx, const char *question, char *buf, size_t cap);
 
 /* Open the image and unlock what the keys open. */
 int cli_open_disk(const char *image, struct cli_keys *k, struct vu_disk **d);

@@ -11,6 +11,9 @@ int cli_key_option(int c, const char *arg, struct cli_keys *k)
 {
 	int r = 0;
 
+	/* "-" on a terminal is asked there by the command line */
+	if (!k->ring.prompt)
+		vu_keyring_set_prompt(&k->ring, cli_prompt, NULL);
 	switch (c) {
 	case OPT_BEK:
 		r = vu_keyring_add_bek(&k->ring, arg);

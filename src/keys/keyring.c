@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "core/error.h"
@@ -133,40 +132,70 @@ static int read_file(const char *path, uint8_t **out, size_t *len)
 	return r;
 }
 
-/* "-": a terminal gets a prompt and no echo; a pipe is read as it is. */
-static int read_stdin(const char *prompt, uint8_t **out, size_t *len)
+void vu_keyring_set_prompt(struct vu_keyring *kr, vu_prompt_fn fn,
+			   void *ctx)
 {
-	struct termios old, quiet;
-	int tty = isatty(STDIN_FILENO), saved = 0, r;
+	kr->prompt = fn;
+	kr->prompt_ctx = ctx;
+}
 
-	if (tty) {
-		fprintf(stderr, "%s: ", prompt);
-		fflush(stderr);
-		if (tcgetattr(STDIN_FILENO, &old) == 0) {
-			saved = 1;
-			quiet = old;
-			quiet.c_lflag &= ~(tcflag_t)ECHO;
-			tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-		}
-		/* one line from the terminal */
-		uint8_t *buf = vu_secret_alloc(MAX_KEY_FILE + 1);
-		size_t n = 0;
-		r = buf ? 0 : vu_fail(-ENOMEM, "out of memory");
-		while (r == 0 && n < MAX_KEY_FILE) {
-			ssize_t k = read(STDIN_FILENO, buf + n, 1);
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k <= 0 || buf[n] == '\n')
-				break;
-			n++;
-		}
-		if (saved)
-			tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-		fputc('\n', stderr);
-		*out = buf;
-		*len = n;
-		return r == 0 ? shrink(out, n) : r;
+/* The option that gives a key of kind in a file, for messages. */
+static const char *file_option(enum vu_key_kind kind)
+{
+	switch (kind) {
+	case VU_KEY_RECOVERY_PASSWORD:
+		return "--recovery-password-file";
+	case VU_KEY_PASSWORD:
+		return "--password-file";
+	case VU_KEY_PASSPHRASE:
+		return "--passphrase-file";
+	case VU_KEY_KEYFILE:
+		return "--key-file";
+	default:
+		return "--bek";
 	}
+}
+
+/* "-" on a terminal: one line asked through the caller's prompt (the
+ * library does no terminal I/O itself); none set, a clear refusal rather
+ * than a read that would wait silently for a key typed with echo on. */
+static int ask(struct vu_keyring *kr, enum vu_key_kind kind,
+	       const char *question, uint8_t **out, size_t *len)
+{
+	uint8_t *buf;
+	int r;
+
+	*out = NULL;
+	*len = 0;
+	if (!kr->prompt)
+		return vu_fail(-EINVAL, "%s: standard input is a terminal "
+			       "and nothing here can ask for it without "
+			       "echo: give it in a file (%s FILE) or through "
+			       "a pipe (%s -)", question, file_option(kind),
+			       file_option(kind));
+	buf = vu_secret_alloc(MAX_KEY_FILE + 1);
+	if (!buf)
+		return vu_fail(-ENOMEM, "out of memory");
+	r = kr->prompt(kr->prompt_ctx, question, (char *)buf,
+		       MAX_KEY_FILE + 1);
+	if (r < 0 || r > MAX_KEY_FILE) {
+		vu_secret_free(buf, MAX_KEY_FILE + 1);
+		return r < 0 ? r : vu_fail(-EINVAL, "%s: answer too long",
+					   question);
+	}
+	*out = buf;
+	*len = (size_t)r;
+	return shrink(out, *len);
+}
+
+/* "-": a terminal is asked (see ask); a pipe is read as it is. */
+static int read_stdin(struct vu_keyring *kr, enum vu_key_kind kind,
+		      const char *question, uint8_t **out, size_t *len)
+{
+	int r;
+
+	if (isatty(STDIN_FILENO))
+		return ask(kr, kind, question, out, len);
 	r = slurp_fd(STDIN_FILENO, "standard input", out, len);
 	return r == 0 ? shrink(out, *len) : r;
 }
@@ -184,7 +213,8 @@ int vu_keyring_add_text(struct vu_keyring *kr, enum vu_key_kind kind,
 	int r;
 
 	r = !strcmp(path, "-")
-		    ? read_stdin(kind == VU_KEY_PASSWORD ? "BitLocker password"
+		    ? read_stdin(kr, kind,
+				 kind == VU_KEY_PASSWORD ? "BitLocker password"
 							 : "Recovery password",
 				 &buf, &len)
 		    : read_file(path, &buf, &len);
@@ -221,11 +251,12 @@ int vu_keyring_add_text(struct vu_keyring *kr, enum vu_key_kind kind,
 
 /* Read a key file (or "-") into an exact-size secret buffer with a NUL
  * after it, so text keys can be used as C strings too. */
-static int read_key(const char *path, const char *prompt, uint8_t **out,
+static int read_key(struct vu_keyring *kr, enum vu_key_kind kind,
+		    const char *path, const char *question, uint8_t **out,
 		    size_t *len)
 {
 	uint8_t *buf, *key;
-	int r = !strcmp(path, "-") ? read_stdin(prompt, &buf, len)
+	int r = !strcmp(path, "-") ? read_stdin(kr, kind, question, &buf, len)
 				   : read_file(path, &buf, len);
 
 	if (r < 0)
@@ -245,7 +276,8 @@ int vu_keyring_add_passphrase(struct vu_keyring *kr, const char *path)
 {
 	uint8_t *key;
 	size_t len, alloc;
-	int r = read_key(path, "LUKS passphrase", &key, &len);
+	int r = read_key(kr, VU_KEY_PASSPHRASE, path, "LUKS passphrase", &key,
+			 &len);
 
 	if (r < 0)
 		return r;
@@ -264,7 +296,8 @@ int vu_keyring_add_keyfile(struct vu_keyring *kr, const char *path)
 {
 	uint8_t *key;
 	size_t len;
-	int r = read_key(path, "LUKS key file content", &key, &len);
+	int r = read_key(kr, VU_KEY_KEYFILE, path, "LUKS key file content",
+			 &key, &len);
 
 	if (r < 0)
 		return r;

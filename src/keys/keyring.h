@@ -1,5 +1,5 @@
-/* The keys a user gave: read from files (or standard input / the terminal)
- * into secret memory, never from argv.  Each encrypted volume is tried
+/* The keys a user gave: read from files (or standard input, or asked for
+ * through the caller's prompt) into secret memory, never from argv.  Each encrypted volume is tried
  * with every key of a fitting kind. */
 #ifndef VU_KEYRING_H
 #define VU_KEYRING_H
@@ -26,6 +26,15 @@ struct vu_key {
 
 struct vu_keyring;
 
+/* Ask the user for a secret interactively: the command line's prompt on
+ * the terminal, without echo.  question names what is asked ("Recovery
+ * password"); the answer goes into buf (cap bytes of secret memory, which
+ * the keyring wipes) without its newline and NUL-terminated.  Returns its
+ * length (below cap), or <0 with a message.  A library does no UI: a
+ * keyring without one refuses a key on a terminal's standard input. */
+typedef int (*vu_prompt_fn)(void *ctx, const char *question, char *buf,
+			    size_t cap);
+
 /* Keys fetched on demand from elsewhere (Key Vault), so that only what the
  * volumes found need is asked for.  find_bek is asked for the startup key
  * of protector guid ("{...}" form without braces, as info prints it) when
@@ -48,17 +57,22 @@ struct vu_keyring {
 	size_t nheaders;
 	const struct vu_key_source *source; /* or NULL */
 	int luks_fetched;    /* source->find_luks was asked */
+	vu_prompt_fn prompt; /* or NULL: never interactive */
+	void *prompt_ctx;
 };
 
 void vu_keyring_init(struct vu_keyring *kr);
+/* How "-" asks when standard input is a terminal (see vu_prompt_fn). */
+void vu_keyring_set_prompt(struct vu_keyring *kr, vu_prompt_fn fn,
+			   void *ctx);
 /* Wipes and frees every key. */
 void vu_keyring_free(struct vu_keyring *kr);
 
 /* --bek FILE|DIR.  A directory is remembered and searched later. */
 int vu_keyring_add_bek(struct vu_keyring *kr, const char *path);
 /* --recovery-password-file FILE / --password-file FILE ("-" reads standard
- * input, or the terminal without echo).  Surrounding white space and one
- * trailing newline are removed. */
+ * input; a terminal there is asked through the prompt callback).
+ * Surrounding white space and one trailing newline are removed. */
 int vu_keyring_add_text(struct vu_keyring *kr, enum vu_key_kind kind,
 			const char *path);
 /* --passphrase-file FILE: exactly one trailing newline is removed, nothing

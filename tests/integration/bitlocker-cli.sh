@@ -149,6 +149,35 @@ secrets="$secrets 235818-357951-253979-013365-241120-245575-342914-591921"
 	fail "no key: $(cat stderr)"
 rm -f out.img
 
+# "-" on a terminal: a prompt on it, echo off while the key is typed, the
+# volume unlocked; the typed key is never shown (checked below too).
+pty=$top_srcdir/tests/tools/pty-prompt.py
+sec=bitlk-aes-xts-128
+rp=$(conf_get "$sec" RP)
+if [ -z "$rp" ]; then
+	fail "$sec: no recovery password in images.conf for the prompt"
+elif ! command -v python3 >/dev/null 2>&1; then
+	fail "python3 missing: the terminal prompt is not tested"
+else
+	printf '%s\n' "$rp" > rp.txt
+	python3 "$pty" "Recovery password: " rp.txt tty.out -- \
+		"$VHDUNLOCK" info --json "$dir/$sec.img" --recovery-password-file -
+	rc=$?
+	cat tty.out >> all-output
+	# the JSON document after the prompt line
+	sed -n '/^{/,$p' tty.out | tr -d '\r' | jq -e '.volumes[0].bitlocker.unlocked' >/dev/null &&
+		[ $rc -eq 0 ] && ok "$sec: recovery password asked on a terminal without echo, unlocked" ||
+		fail "$sec: terminal prompt: status $rc: $(head -c 400 tty.out)"
+	# a terminal with nothing typed: the prompt is answered by an empty line
+	: > empty.txt
+	python3 "$pty" "BitLocker password: " empty.txt tty.out -- \
+		"$VHDUNLOCK" info "$dir/$sec.img" --password-file -
+	rc=$?
+	[ $rc -ne 0 ] && [ $rc -lt 100 ] && grep -q "is empty, expected a password" tty.out &&
+		ok "empty password on the terminal: refused: $(grep -m1 empty tty.out | tr -d '\r')" ||
+		fail "empty password on the terminal: status $rc: $(head -c 400 tty.out)"
+fi
+
 # Secrets never reach standard output or standard error.
 for s in $secrets; do
 	[ -n "$s" ] || continue

@@ -9,10 +9,11 @@
 # through @FILE as from the local file.  The page map saves requests
 # (written bytes as Get Page Ranges reports them); --cache-dir serves a
 # second command; a server that throttles and drops connections is
-# retried to the right bytes; a blob overwritten under a mount gives EIO,
-# never other bytes; an expired SAS and plain http:// off loopback are
-# refused; no SAS signature appears in any output, --debug included, nor
-# in the mount daemon's command line.
+# retried to the right bytes; a blob overwritten under a mount gives
+# ESTALE, logged naming the blob, never other bytes; an expired SAS and
+# plain http:// off loopback are refused; no SAS signature appears in any
+# output (the mount's log included), --debug included, nor in the mount
+# daemon's command line.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/blob-lib.sh"
 need qemu-img cryptsetup sfdisk partx mkfs.ext4 jq curl fusermount3 sha256sum cmp python3
@@ -22,9 +23,10 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$work/asan"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$work/ubsan:print_stacktrace=1"
 mnt="$work/mnt"
 mkdir -p "$mnt"
-proxy_pid=""
+proxy_pid="" pid2=""
 cleanup() {
 	mounted "$mnt" && fusermount3 -u -z "$mnt"
+	[ -n "$pid2" ] && wait "$pid2"
 	[ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null
 	azurite_stop
 }
@@ -208,31 +210,59 @@ else
 fi
 kill "$proxy_pid" 2>/dev/null; wait "$proxy_pid" 2>/dev/null; proxy_pid=""
 
-# --- a blob overwritten under a mount: EIO, never other bytes
+# --- a blob overwritten under a mount: ESTALE, never other bytes.  In the
+# foreground (our child: its PID is ours to wait for) so that its log, on
+# standard error, can be read.
 blob_copy disks lin.vhd lin2.vhd || fail "blob_copy"
 l2sas=$(blob_sas disks lin2.vhd)
 sig_of "$l2sas" >> sigs
 printf '%s\n' "$l2sas" > lin2.sas
-if "$VHDUNLOCK" mount "@lin2.sas" "$mnt" $LK --cache-size 8M 2>err; then
-	for _ in $(seq 100); do mounted "$mnt" && break; sleep 0.1; done
+"$VHDUNLOCK" mount -f "@lin2.sas" "$mnt" $LK --cache-size 8M 2>daemon2.err &
+pid2=$!
+for _ in $(seq 100); do
+	mounted "$mnt" && break
+	kill -0 "$pid2" 2>/dev/null || break
+	sleep 0.1
+done
+if mounted "$mnt"; then
 	cmp -s tree/hello.txt "$mnt/p1/hello.txt" && ok "lin2: hello.txt before the change" ||
 		fail "lin2: hello.txt"
 	blob_overwrite disks lin2.vhd $((40 << 20)) 65536 || fail "blob_overwrite"
 	if cat "$mnt/p1/big.bin" > big.out 2>cat.err; then
 		fail "big.bin read after the blob changed"
 	else
-		grep -q 'Input/output error' cat.err && ok "changed blob: reading big.bin fails with EIO" ||
-			fail "changed blob: $(cat cat.err)"
+		grep -q 'Stale file handle' cat.err &&
+			ok "changed blob: reading big.bin fails with ESTALE" ||
+			fail "changed blob: not ESTALE: $(cat cat.err)"
 		# what was returned before the error is the file's own prefix
 		n=$(stat -c %s big.out)
 		head -c "$n" tree/big.bin | cmp -s - big.out &&
-			ok "changed blob: the $n bytes returned before EIO are the file's" ||
+			ok "changed blob: the $n bytes returned before ESTALE are the file's" ||
 			fail "changed blob: wrong bytes returned"
+	fi
+	# a changed blob is never read again: the next read fails the same
+	if cat "$mnt/p1/dir/random.bin" > /dev/null 2>cat2.err; then
+		fail "changed blob: random.bin read after the change"
+	else
+		grep -q 'Stale file handle' cat2.err &&
+			ok "changed blob: a later read fails with ESTALE too" ||
+			fail "changed blob: later read: $(cat cat2.err)"
 	fi
 	"$VHDUNLOCK" umount "$mnt" 2>err || fail "umount: $(cat err)"
 	for _ in $(seq 100); do mounted "$mnt" || break; sleep 0.1; done
+	wait "$pid2"
+	rc=$? pid2=""
+	[ $rc -eq 0 ] || fail "mount -f @lin2.sas: exit $rc after umount: $(cat daemon2.err)"
+	cat daemon2.err >> all-output
+	# the log names the blob (never the SAS) and says what happened
+	grep 'lin2\.vhd' daemon2.err | grep -q 'changed since it was opened' &&
+		ok "changed blob: the mount's log names the blob: $(grep -m1 'changed since' daemon2.err)" ||
+		fail "changed blob: no log line naming lin2.vhd: $(head -c 600 daemon2.err)"
 else
-	fail "mount @lin2.sas: $(cat err)"
+	kill "$pid2" 2>/dev/null
+	wait "$pid2"
+	pid2=""
+	fail "mount -f @lin2.sas: $(cat daemon2.err)"
 fi
 run x export "$l2sas" p1 e2.img $LK
 [ $r_st -eq 0 ] && ok "the changed blob, opened anew, exports" ||

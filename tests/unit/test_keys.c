@@ -1,7 +1,11 @@
 /* Unit tests: the keyring reads keys from files exactly as CLI.md says:
  * recovery passwords and passwords trimmed of surrounding white space,
  * LUKS passphrases with exactly one trailing newline removed, key files
- * byte for byte; empty, oversized and directory arguments refused. */
+ * byte for byte; empty, oversized and directory arguments refused.  "-"
+ * on a terminal goes through the prompt callback only, and without one is
+ * refused naming the option to use; a pipe is read without asking. */
+#include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -155,6 +159,131 @@ static void test_env(void **state)
 	vu_keyring_free(&kr);
 }
 
+/* The prompt callback as a test sees it: what it was asked, and what it
+ * answers (or fails with). */
+struct asked {
+	int calls;
+	char question[64];
+	size_t cap;
+	const char *answer;
+	int fail;
+};
+
+static int fake_prompt(void *ctx, const char *question, char *buf,
+		       size_t cap)
+{
+	struct asked *a = ctx;
+	size_t n;
+
+	a->calls++;
+	snprintf(a->question, sizeof(a->question), "%s", question);
+	a->cap = cap;
+	if (a->fail)
+		return vu_fail(a->fail, "the prompt failed");
+	n = strlen(a->answer);
+	assert_true(n < cap);
+	memcpy(buf, a->answer, n + 1);
+	return (int)n;
+}
+
+/* Standard input becomes fd (a terminal's or a pipe's end); the old one
+ * is returned for restore_stdin. */
+static int swap_stdin(int fd)
+{
+	int saved = dup(STDIN_FILENO);
+
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(fd, STDIN_FILENO), STDIN_FILENO);
+	close(fd);
+	return saved;
+}
+
+static void restore_stdin(int saved)
+{
+	assert_int_equal(dup2(saved, STDIN_FILENO), STDIN_FILENO);
+	close(saved);
+}
+
+static void test_prompt_on_terminal(void **state)
+{
+	struct asked a = { .answer = " 111111-222222 " };
+	struct vu_keyring kr;
+	int master, slave, saved;
+
+	(void)state;
+	master = posix_openpt(O_RDWR | O_NOCTTY);
+	if (master < 0 || grantpt(master) || unlockpt(master))
+		fail_msg("no pseudo-terminal: %s", strerror(errno));
+	slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+	assert_true(slave >= 0);
+	saved = swap_stdin(slave);
+	vu_keyring_init(&kr);
+
+	/* no callback: no read from the terminal, an error naming the
+	 * option that gives the key without one */
+	vu_err_clear();
+	assert_true(vu_keyring_add_text(&kr, VU_KEY_RECOVERY_PASSWORD,
+					"-") < 0);
+	assert_non_null(strstr(vu_errmsg(-EINVAL), "--recovery-password-file"));
+	vu_err_clear();
+	assert_true(vu_keyring_add_passphrase(&kr, "-") < 0);
+	assert_non_null(strstr(vu_errmsg(-EINVAL), "--passphrase-file"));
+	assert_int_equal(kr.count, 0);
+
+	/* with one: asked once per key, the answer trimmed as from a file */
+	vu_keyring_set_prompt(&kr, fake_prompt, &a);
+	assert_int_equal(vu_keyring_add_text(&kr, VU_KEY_RECOVERY_PASSWORD,
+					     "-"), 0);
+	assert_int_equal(a.calls, 1);
+	assert_string_equal(a.question, "Recovery password");
+	assert_true(a.cap > 1024); /* room for a line */
+	assert_int_equal(kr.count, 1);
+	assert_string_equal((const char *)kr.keys[0].data, "111111-222222");
+	assert_string_equal(kr.keys[0].origin, "-");
+
+	a.answer = "pass phrase ";
+	assert_int_equal(vu_keyring_add_passphrase(&kr, "-"), 0);
+	assert_string_equal(a.question, "LUKS passphrase");
+	assert_string_equal((const char *)kr.keys[1].data, "pass phrase ");
+
+	/* an empty answer is refused as an empty file is; a failed prompt's
+	 * error is the caller's */
+	a.answer = "";
+	vu_err_clear();
+	assert_int_equal(vu_keyring_add_text(&kr, VU_KEY_PASSWORD, "-"),
+			 -EINVAL);
+	assert_string_equal(a.question, "BitLocker password");
+	a.fail = -EIO;
+	vu_err_clear();
+	assert_int_equal(vu_keyring_add_keyfile(&kr, "-"), -EIO);
+	assert_string_equal(a.question, "LUKS key file content");
+	assert_int_equal(kr.count, 2);
+
+	vu_keyring_free(&kr);
+	restore_stdin(saved);
+	close(master);
+}
+
+static void test_pipe_not_asked(void **state)
+{
+	struct asked a = { .answer = "never" };
+	struct vu_keyring kr;
+	int p[2], saved;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], "from a pipe\n", 12), 12);
+	close(p[1]);
+	saved = swap_stdin(p[0]);
+	vu_keyring_init(&kr);
+	vu_keyring_set_prompt(&kr, fake_prompt, &a);
+	assert_int_equal(vu_keyring_add_passphrase(&kr, "-"), 0);
+	assert_int_equal(a.calls, 0);
+	assert_string_equal((const char *)kr.keys[0].data, "from a pipe");
+	vu_keyring_free(&kr);
+	restore_stdin(saved);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -179,6 +308,8 @@ int main(void)
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_bek_dir_lookup),
 		cmocka_unit_test(test_env),
+		cmocka_unit_test(test_prompt_on_terminal),
+		cmocka_unit_test(test_pipe_not_asked),
 	};
 
 	vu_log_set_sink(NULL, NULL);
