@@ -7,7 +7,7 @@
 
 #include "core/base64.h"
 #include "core/error.h"
-#include "crypto/crypto.h"
+#include "core/secret.h"
 
 static const char std_alpha[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -8,12 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- secret memory: keys, passwords, key files, intermediates ----
- * Zeroed on allocation, mlock()ed where possible, wiped with
- * OPENSSL_cleanse before free. */
-void *vu_secret_alloc(size_t n);
-void vu_secret_free(void *p, size_t n);
-void vu_cleanse(void *p, size_t n);
+/* secret memory (vu_secret_alloc, vu_secret_free, vu_cleanse) is the
+ * core's: every user of the crypto backend holds keys in it */
+#include "core/secret.h"
 
 /* ---- hashes ---- */
 int vu_sha256(const void *data, size_t len, uint8_t out[32]);

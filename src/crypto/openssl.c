@@ -1,5 +1,5 @@
-/* The crypto backend over OpenSSL 3: secret memory, SHA-256, the BitLocker
- * key stretch, AES-CCM and the AES block primitives the sector ciphers use.
+/* The crypto backend over OpenSSL 3: SHA-256, the BitLocker key stretch,
+ * AES-CCM, RSA and the AES block primitives the sector ciphers use.
  * The only file of vhdunlock that includes OpenSSL headers; every EVP call
  * is checked against != 1 and its failure translated here, once. */
 #define OPENSSL_SUPPRESS_DEPRECATED 1 /* SHA256_Init & co.: see vu_bde_stretch */
@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -36,34 +35,6 @@ static int ossl_fail(const char *what)
 		strcpy(buf, "no error queued");
 	ERR_clear_error();
 	return vu_fail(-EIO, "openssl: %s failed: %s", what, buf);
-}
-
-/* ---- secret memory ---- */
-
-void *vu_secret_alloc(size_t n)
-{
-	void *p = calloc(1, n ? n : 1);
-
-	if (p && n)
-		(void)mlock(p, n); /* best effort: RLIMIT_MEMLOCK may forbid it */
-	return p;
-}
-
-void vu_secret_free(void *p, size_t n)
-{
-	if (!p)
-		return;
-	if (n) {
-		OPENSSL_cleanse(p, n);
-		(void)munlock(p, n);
-	}
-	free(p);
-}
-
-void vu_cleanse(void *p, size_t n)
-{
-	if (p && n)
-		OPENSSL_cleanse(p, n);
 }
 
 /* ---- hashes ---- */

@@ -2,6 +2,13 @@
  * byte offset) and the Elephant diffuser over the raw AES primitive of
  * crypto.h.  No OpenSSL here.
  *
+ * Each enum vu_sector_mode has one constant entry in modes[] (at the end,
+ * after the pieces it names), as dm-crypt's crypt_iv_operations: the key
+ * lengths it takes, how its key material is laid out, where the IV of a
+ * sector comes from, the Elephant hooks around the data cipher, and the
+ * data pass for each direction.  vu_sector_cipher_new picks the entry once;
+ * run() only walks batches of sectors through it.
+ *
  * Thread safety and speed: key setup happens once per worker, and workers
  * (one set of AES contexts each) wait in a mutex-protected free list, so a
  * call costs one lock round trip plus, per CBC sector, setting the IV.
@@ -47,14 +54,55 @@ struct worker {
 	struct vu_aes *tweak;	/* AES-ECB encrypt with the Elephant tweak key */
 };
 
+/* The per-call state of one batch of up to BATCH sectors; the caller of
+ * the hooks wipes it. */
+struct batch {
+	uint8_t iv[BATCH][16];	 /* the IVs (XTS: the tweaks T) */
+	uint8_t skey[BATCH][32]; /* Elephant sector keys */
+	uint8_t last[BATCH][16]; /* CBC: last ciphertext block of each sector */
+	uint8_t tw[XTS_CHUNK];	 /* XTS tweaks: wiped as far as used */
+	size_t tw_used;
+	uint32_t *words; /* Elephant: scratch of sector_size bytes */
+};
+
+struct vu_sector_cipher;
+
+/* One pass of the data cipher over k sectors at p, in direction enc. */
+typedef int (*data_fn)(const struct vu_sector_cipher *c, struct worker *w,
+		       int enc, struct batch *b, uint8_t *p, size_t k);
+/* The Elephant layer of one sector (elephant_decrypt, elephant_encrypt). */
+typedef void (*diffuse_fn)(uint8_t *p, size_t len, const uint8_t key[32],
+			   uint32_t *w);
+
+struct sector_ops {
+	uint8_t key_lens[4]; /* accepted key lengths, 0 after the last */
+	/* The IV of sector s before any encryption: s << iv_shift (plain64,
+	 * ESSIV, XTS), or the byte offset s << sector_shift (EBOIV,
+	 * Elephant), to which iv_shift does not apply. */
+	int iv_byte_offset;
+	/* Lay the key material out in c->keys (data key, IV key, tweak key)
+	 * with keys_alloc; an IV key makes the IVs AES-ECB encrypted with
+	 * it.  May pick another data cipher or data pass than below. */
+	int (*setup)(struct vu_sector_cipher *c, const uint8_t *key,
+		     size_t key_len);
+	/* From the plain IVs of a batch, before they are encrypted:
+	 * Elephant's sector keys into b->skey. */
+	int (*sector_keys)(struct worker *w, struct batch *b, size_t k);
+	diffuse_fn post_decrypt, pre_encrypt; /* around the data cipher */
+	enum vu_aes_mode data_mode;
+	data_fn pass[2]; /* [0] decrypt, [1] encrypt */
+};
+
 struct vu_sector_cipher {
-	enum vu_sector_mode mode;
+	const struct sector_ops *ops;
+	enum vu_aes_mode data_mode; /* ops' unless setup chose another */
+	data_fn pass[2];	    /* ditto */
 	uint32_t sector_size;
 	unsigned int sector_shift; /* log2(sector_size) */
 	unsigned int iv_shift;
-	int xts_evp; /* XTS through EVP, one call per sector */
+	int no_encrypt; /* XTS with key1 == key2: decryption only */
 	/* secret memory: data key, then the IV key, then the tweak key
-	 * (XTS: key1, then key2, as given; with xts_evp both as the data
+	 * (XTS: key1, then key2, as given; through EVP both as the data
 	 * key) */
 	uint8_t *keys;
 	size_t keys_len, data_len, iv_len, tweak_len;
@@ -129,17 +177,13 @@ static int worker_get(struct vu_sector_cipher *c, int enc, struct worker **out)
 		}
 	}
 	if (!w->data[enc]) {
-		enum vu_aes_mode m = VU_AES_CBC;
-
-		if (c->mode == VU_SECTOR_XTS_PLAIN64)
-			m = c->xts_evp ? VU_AES_XTS : VU_AES_ECB;
-		if (enc && c->mode == VU_SECTOR_XTS_PLAIN64 && xts_dup(c)) {
+		if (enc && c->no_encrypt) {
 			/* as OpenSSL's XTS refuses it (IEEE 1619-2018) */
 			err = vu_fail(-EINVAL, "xts: encryption with two equal "
 					       "key halves");
 			goto fail;
 		}
-		err = vu_aes_new(m, enc, data_key(c), c->data_len,
+		err = vu_aes_new(c->data_mode, enc, data_key(c), c->data_len,
 				 &w->data[enc]);
 		if (err)
 			goto fail;
@@ -157,123 +201,6 @@ static void worker_put(struct vu_sector_cipher *c, struct worker *w)
 	w->next = c->idle;
 	c->idle = w;
 	pthread_mutex_unlock(&c->lock);
-}
-
-int vu_sector_cipher_new(enum vu_sector_mode mode, const uint8_t *key,
-			 size_t key_len, uint32_t sector_size,
-			 struct vu_sector_cipher **out)
-{
-	struct vu_sector_cipher *c;
-	size_t data_len, iv_len = 0, tweak_len = 0;
-	int err;
-
-	if (!out)
-		return -EINVAL;
-	*out = NULL;
-	if (!key || sector_size < 512 || sector_size > MAX_SECTOR_SIZE ||
-	    !vu_is_pow2(sector_size))
-		return -EINVAL;
-	switch (mode) {
-	case VU_SECTOR_XTS_PLAIN64:
-		if (key_len != 32 && key_len != 64)
-			return -EINVAL;
-		if (sector_size >= XTS_EVP_MIN)
-			data_len = key_len; /* key1 || key2 for EVP */
-		else
-			data_len = iv_len = key_len / 2; /* key1, key2 */
-		break;
-	case VU_SECTOR_CBC_EBOIV:
-	case VU_SECTOR_CBC_PLAIN64:
-	case VU_SECTOR_CBC_ESSIV:
-		if (key_len != 16 && key_len != 24 && key_len != 32)
-			return -EINVAL;
-		if (mode == VU_SECTOR_CBC_EBOIV && key_len == 24)
-			return -EINVAL; /* BitLocker: AES-128 or AES-256 */
-		data_len = key_len;
-		iv_len = mode == VU_SECTOR_CBC_EBOIV   ? key_len
-			 : mode == VU_SECTOR_CBC_ESSIV ? 32
-						       : 0;
-		break;
-	case VU_SECTOR_CBC_ELEPHANT:
-		if (key_len != 32 && key_len != 64)
-			return -EINVAL;
-		data_len = iv_len = tweak_len = key_len / 2;
-		break;
-	default:
-		return -EINVAL;
-	}
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	c->mode = mode;
-	c->xts_evp = mode == VU_SECTOR_XTS_PLAIN64 && sector_size >= XTS_EVP_MIN;
-	c->sector_size = sector_size;
-	c->sector_shift = vu_log2u(sector_size);	/* a power of two */
-	c->data_len = data_len;
-	c->iv_len = iv_len;
-	c->tweak_len = tweak_len;
-	c->keys_len = data_len + iv_len + tweak_len;
-	if (pthread_mutex_init(&c->lock, NULL)) {
-		free(c);
-		return -ENOMEM;
-	}
-	c->keys = vu_secret_alloc(c->keys_len);
-	if (!c->keys) {
-		err = -ENOMEM;
-		goto fail;
-	}
-	switch (mode) {
-	case VU_SECTOR_CBC_EBOIV:
-		/* IV = AES-ECB(FVEK, byte offset): the data key twice */
-		memcpy(c->keys, key, key_len);
-		memcpy(c->keys + key_len, key, key_len);
-		break;
-	case VU_SECTOR_CBC_ESSIV:
-		/* ESSIV salt: SHA-256 of the volume key, an AES-256 key */
-		memcpy(c->keys, key, key_len);
-		err = vu_sha256(key, key_len, c->keys + key_len);
-		if (err)
-			goto fail;
-		break;
-	case VU_SECTOR_CBC_ELEPHANT:
-		/* FVEK (data and IV key), then the tweak key */
-		memcpy(c->keys, key, data_len);
-		memcpy(c->keys + data_len, key, data_len);
-		memcpy(c->keys + 2 * data_len, key + data_len, tweak_len);
-		break;
-	default:
-		memcpy(c->keys, key, key_len);
-		break;
-	}
-	*out = c;
-	return 0;
-fail:
-	vu_sector_cipher_free(c);
-	return err;
-}
-
-int vu_sector_cipher_set_iv_shift(struct vu_sector_cipher *c,
-				  unsigned int shift)
-{
-	if (!c || shift > 16)
-		return -EINVAL;
-	c->iv_shift = shift;
-	return 0;
-}
-
-void vu_sector_cipher_free(struct vu_sector_cipher *c)
-{
-	struct worker *w;
-
-	if (!c)
-		return;
-	while ((w = c->idle)) {
-		c->idle = w->next;
-		worker_free(w);
-	}
-	vu_secret_free(c->keys, c->keys_len);
-	pthread_mutex_destroy(&c->lock);
-	free(c);
 }
 
 /* ---- the Elephant diffuser ----
@@ -587,14 +514,312 @@ static void le128(uint8_t b[16], uint64_t v)
 	memset(b + 8, 0, 8);
 }
 
+/* ---- the IVs of a batch ---- */
+
+/* Elephant sector key of each sector: E(tweak, offset) || E(tweak, offset
+ * with byte 15 = 0x80), the offset being the plain IV. */
+static int elephant_sector_keys(struct worker *w, struct batch *b, size_t k)
+{
+	for (size_t i = 0; i < k; i++) {
+		memcpy(b->skey[i], b->iv[i], 16);
+		memcpy(b->skey[i] + 16, b->iv[i], 16);
+		b->skey[i][31] = 0x80;
+	}
+	return vu_aes_run(w->tweak, NULL, &b->skey[0][0], &b->skey[0][0],
+			  32 * k);
+}
+
+/* The IVs (XTS: the tweaks) of sectors s0 .. s0 + k - 1 into b->iv, and
+ * what the mode derives from them. */
+static int make_ivs(const struct vu_sector_cipher *c, struct worker *w,
+		    struct batch *b, uint64_t s0, size_t k)
+{
+	unsigned int shift = c->ops->iv_byte_offset ? c->sector_shift
+						    : c->iv_shift;
+	int err;
+
+	for (size_t i = 0; i < k; i++)
+		le128(b->iv[i], (s0 + i) << shift);
+	if (c->ops->sector_keys) {
+		err = c->ops->sector_keys(w, b, k);
+		if (err)
+			return err;
+	}
+	if (w->ivgen)
+		return vu_aes_run(w->ivgen, NULL, &b->iv[0][0], &b->iv[0][0],
+				  16 * k);
+	return 0;
+}
+
+/* ---- the data passes ---- */
+
+/* XTS with the tweaks computed here (the fast path below XTS_EVP_MIN):
+ * b->iv holds the T of each sector. */
+static int xts_pass(const struct vu_sector_cipher *c, struct worker *w,
+		    int enc, struct batch *b, uint8_t *p, size_t k)
+{
+	size_t ss = c->sector_size;
+
+	if (b->tw_used < k * ss)
+		b->tw_used = k * ss < XTS_CHUNK ? k * ss : XTS_CHUNK;
+	return xts_run(w->data[enc], p, k, ss, (const uint8_t(*)[16])b->iv,
+		       b->tw);
+}
+
+/* One data-cipher call per sector with its own IV: CBC encryption (which
+ * cannot run as one chain), XTS through EVP. */
+static int sector_pass(const struct vu_sector_cipher *c, struct worker *w,
+		       int enc, struct batch *b, uint8_t *p, size_t k)
+{
+	size_t ss = c->sector_size;
+	int err;
+
+	for (size_t i = 0; i < k; i++, p += ss) {
+		if (enc && c->ops->pre_encrypt)
+			c->ops->pre_encrypt(p, ss, b->skey[i], b->words);
+		err = vu_aes_run(w->data[enc], b->iv[i], p, p, ss);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* CBC decryption of the whole batch as one chain, then the first block of
+ * each sector corrected: it was XORed with the last ciphertext block of
+ * the sector before instead of with its own IV. */
+static int cbc_decrypt_pass(const struct vu_sector_cipher *c,
+			    struct worker *w, int enc, struct batch *b,
+			    uint8_t *p, size_t k)
+{
+	size_t ss = c->sector_size;
+	int err;
+
+	(void)enc;
+	for (size_t i = 1; i < k; i++)
+		memcpy(b->last[i], p + i * ss - 16, 16);
+	err = vu_aes_run(w->data[0], b->iv[0], p, p, k * ss);
+	if (err)
+		return err;
+	/* word-wise: p may alias b for all the compiler knows, and a byte
+	 * loop here costs a sixth of the whole pass */
+	for (size_t i = 1; i < k; i++) {
+		xor_bytes(p + i * ss, b->last[i], 16);
+		xor_bytes(p + i * ss, b->iv[i], 16);
+	}
+	if (c->ops->post_decrypt)
+		for (size_t i = 0; i < k; i++)
+			c->ops->post_decrypt(p + i * ss, ss, b->skey[i],
+					     b->words);
+	return 0;
+}
+
+/* ---- key layouts ---- */
+
+/* c->keys for a data key, an IV key and a tweak key of these lengths. */
+static int keys_alloc(struct vu_sector_cipher *c, size_t data_len,
+		      size_t iv_len, size_t tweak_len)
+{
+	c->data_len = data_len;
+	c->iv_len = iv_len;
+	c->tweak_len = tweak_len;
+	c->keys_len = data_len + iv_len + tweak_len;
+	c->keys = vu_secret_alloc(c->keys_len);
+	return c->keys ? 0 : -ENOMEM;
+}
+
+/* key1 || key2 as given.  Below XTS_EVP_MIN, key1 is an AES-ECB data key
+ * and key2 the IV key that makes the tweaks; from there on both go to
+ * EVP's XTS, one call per sector. */
+static int xts_setup(struct vu_sector_cipher *c, const uint8_t *key,
+		     size_t key_len)
+{
+	int evp = c->sector_size >= XTS_EVP_MIN;
+	int err = evp ? keys_alloc(c, key_len, 0, 0)
+		      : keys_alloc(c, key_len / 2, key_len / 2, 0);
+
+	if (err)
+		return err;
+	memcpy(c->keys, key, key_len);
+	if (evp) {
+		c->data_mode = VU_AES_XTS;
+		c->pass[0] = c->pass[1] = sector_pass;
+	}
+	c->no_encrypt = xts_dup(c);
+	return 0;
+}
+
+/* plain64: the AES key alone, the IV is not encrypted. */
+static int plain_setup(struct vu_sector_cipher *c, const uint8_t *key,
+		       size_t key_len)
+{
+	int err = keys_alloc(c, key_len, 0, 0);
+
+	if (!err)
+		memcpy(c->keys, key, key_len);
+	return err;
+}
+
+/* EBOIV: IV = AES-ECB(FVEK, byte offset), the data key twice. */
+static int eboiv_setup(struct vu_sector_cipher *c, const uint8_t *key,
+		       size_t key_len)
+{
+	int err = keys_alloc(c, key_len, key_len, 0);
+
+	if (!err) {
+		memcpy(c->keys, key, key_len);
+		memcpy(c->keys + key_len, key, key_len);
+	}
+	return err;
+}
+
+/* ESSIV: the salt, SHA-256 of the volume key, is an AES-256 IV key. */
+static int essiv_setup(struct vu_sector_cipher *c, const uint8_t *key,
+		       size_t key_len)
+{
+	int err = keys_alloc(c, key_len, 32, 0);
+
+	if (err)
+		return err;
+	memcpy(c->keys, key, key_len);
+	return vu_sha256(key, key_len, c->keys + key_len);
+}
+
+/* Elephant: the FVEK (data and IV key, as EBOIV), then the tweak key. */
+static int elephant_setup(struct vu_sector_cipher *c, const uint8_t *key,
+			  size_t key_len)
+{
+	size_t half = key_len / 2;
+	int err = keys_alloc(c, half, half, half);
+
+	if (!err) {
+		memcpy(c->keys, key, half);
+		memcpy(c->keys + half, key, half);
+		memcpy(c->keys + 2 * half, key + half, half);
+	}
+	return err;
+}
+
+/* ---- the modes ---- */
+
+static const struct sector_ops modes[] = {
+	[VU_SECTOR_XTS_PLAIN64] = {
+		.key_lens = {32, 64},
+		.setup = xts_setup,
+		.data_mode = VU_AES_ECB,
+		.pass = {xts_pass, xts_pass},
+	},
+	[VU_SECTOR_CBC_EBOIV] = {
+		.key_lens = {16, 32}, /* BitLocker: AES-128 or AES-256 */
+		.iv_byte_offset = 1,
+		.setup = eboiv_setup,
+		.data_mode = VU_AES_CBC,
+		.pass = {cbc_decrypt_pass, sector_pass},
+	},
+	[VU_SECTOR_CBC_ELEPHANT] = {
+		.key_lens = {32, 64},
+		.iv_byte_offset = 1,
+		.setup = elephant_setup,
+		.sector_keys = elephant_sector_keys,
+		.post_decrypt = elephant_decrypt,
+		.pre_encrypt = elephant_encrypt,
+		.data_mode = VU_AES_CBC,
+		.pass = {cbc_decrypt_pass, sector_pass},
+	},
+	[VU_SECTOR_CBC_PLAIN64] = {
+		.key_lens = {16, 24, 32},
+		.setup = plain_setup,
+		.data_mode = VU_AES_CBC,
+		.pass = {cbc_decrypt_pass, sector_pass},
+	},
+	[VU_SECTOR_CBC_ESSIV] = {
+		.key_lens = {16, 24, 32},
+		.setup = essiv_setup,
+		.data_mode = VU_AES_CBC,
+		.pass = {cbc_decrypt_pass, sector_pass},
+	},
+};
+
+static int key_len_ok(const struct sector_ops *ops, size_t key_len)
+{
+	for (size_t i = 0; i < sizeof(ops->key_lens) && ops->key_lens[i]; i++)
+		if (ops->key_lens[i] == key_len)
+			return 1;
+	return 0;
+}
+
+int vu_sector_cipher_new(enum vu_sector_mode mode, const uint8_t *key,
+			 size_t key_len, uint32_t sector_size,
+			 struct vu_sector_cipher **out)
+{
+	const struct sector_ops *ops;
+	struct vu_sector_cipher *c;
+	int err;
+
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	if (!key || sector_size < 512 || sector_size > MAX_SECTOR_SIZE ||
+	    (sector_size & (sector_size - 1)))
+		return -EINVAL;
+	if ((unsigned int)mode >= sizeof(modes) / sizeof(modes[0]) ||
+	    !modes[mode].setup)
+		return -EINVAL;
+	ops = &modes[mode];
+	if (!key_len_ok(ops, key_len))
+		return -EINVAL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->ops = ops;
+	c->data_mode = ops->data_mode;
+	c->pass[0] = ops->pass[0];
+	c->pass[1] = ops->pass[1];
+	c->sector_size = sector_size;
+	while ((1u << c->sector_shift) < sector_size)
+		c->sector_shift++;
+	if (pthread_mutex_init(&c->lock, NULL)) {
+		free(c);
+		return -ENOMEM;
+	}
+	err = ops->setup(c, key, key_len);
+	if (err) {
+		vu_sector_cipher_free(c);
+		return err;
+	}
+	*out = c;
+	return 0;
+}
+
+int vu_sector_cipher_set_iv_shift(struct vu_sector_cipher *c,
+				  unsigned int shift)
+{
+	if (!c || shift > 16)
+		return -EINVAL;
+	c->iv_shift = shift;
+	return 0;
+}
+
+void vu_sector_cipher_free(struct vu_sector_cipher *c)
+{
+	struct worker *w;
+
+	if (!c)
+		return;
+	while ((w = c->idle)) {
+		c->idle = w->next;
+		worker_free(w);
+	}
+	vu_secret_free(c->keys, c->keys_len);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+/* ---- the per-call work ---- */
+
 static int run(struct vu_sector_cipher *c, int enc, uint64_t sector,
 	       uint8_t *buf, size_t n)
 {
-	size_t ss;
-	uint8_t iv[BATCH][16], skey[BATCH][32], last[BATCH][16];
-	uint8_t tw[XTS_CHUNK]; /* XTS tweaks: wiped as far as used */
-	size_t tw_used = 0;
-	uint32_t *words = NULL;
+	struct batch b;
 	struct worker *w = NULL;
 	int err;
 
@@ -602,105 +827,38 @@ static int run(struct vu_sector_cipher *c, int enc, uint64_t sector,
 		return -EINVAL;
 	if (!n)
 		return 0;
-	ss = c->sector_size;
 	/* offsets and sector numbers must not wrap */
 	if (n > (UINT64_MAX >> c->sector_shift) ||
 	    sector > (UINT64_MAX >> c->sector_shift) - n ||
 	    (c->iv_shift && sector + n > (UINT64_MAX >> c->iv_shift)))
 		return -EINVAL;
-	if (c->mode == VU_SECTOR_CBC_ELEPHANT) {
-		words = malloc(ss);
-		if (!words)
+	b.tw_used = 0;
+	b.words = NULL;
+	if (c->ops->post_decrypt || c->ops->pre_encrypt) {
+		b.words = malloc(c->sector_size);
+		if (!b.words)
 			return -ENOMEM;
 	}
 	err = worker_get(c, enc, &w);
-	if (err)
-		goto out;
-	for (size_t done = 0; done < n;) {
+	for (size_t done = 0; !err && done < n;) {
 		size_t k = n - done < BATCH ? n - done : BATCH;
-		uint64_t s0 = sector + done;
 
-		/* the IVs of this batch */
-		for (size_t i = 0; i < k; i++) {
-			if (c->mode == VU_SECTOR_CBC_EBOIV ||
-			    c->mode == VU_SECTOR_CBC_ELEPHANT)
-				le128(iv[i], (s0 + i) << c->sector_shift);
-			else
-				le128(iv[i], (s0 + i) << c->iv_shift);
-		}
-		if (c->mode == VU_SECTOR_CBC_ELEPHANT) {
-			/* sector key: E(tweak, offset) || E(tweak, offset
-			 * with byte 15 = 0x80) */
-			for (size_t i = 0; i < k; i++) {
-				memcpy(skey[i], iv[i], 16);
-				memcpy(skey[i] + 16, iv[i], 16);
-				skey[i][31] = 0x80;
-			}
-			err = vu_aes_run(w->tweak, NULL, &skey[0][0],
-					 &skey[0][0], 32 * k);
-			if (err)
-				goto out;
-		}
-		if (w->ivgen) {
-			err = vu_aes_run(w->ivgen, NULL, &iv[0][0], &iv[0][0],
-					 16 * k);
-			if (err)
-				goto out;
-		}
-		if (c->mode == VU_SECTOR_XTS_PLAIN64 && !c->xts_evp) {
-			/* iv[] holds the tweaks T of the batch */
-			if (tw_used < k * ss)
-				tw_used = k * ss < XTS_CHUNK ? k * ss
-							     : XTS_CHUNK;
-			err = xts_run(w->data[enc], buf + done * ss, k, ss,
-				      (const uint8_t(*)[16])iv, tw);
-			if (err)
-				goto out;
-			done += k;
-			continue;
-		}
-		if (!enc && c->mode != VU_SECTOR_XTS_PLAIN64) {
-			/* CBC decryption of the whole batch as one chain,
-			 * then the first block of each sector corrected:
-			 * it was XORed with the last ciphertext block of the
-			 * sector before instead of with its own IV. */
-			uint8_t *p = buf + done * ss;
-
-			for (size_t i = 1; i < k; i++)
-				memcpy(last[i], p + i * ss - 16, 16);
-			err = vu_aes_run(w->data[0], iv[0], p, p, k * ss);
-			if (err)
-				goto out;
-			for (size_t i = 1; i < k; i++)
-				for (int j = 0; j < 16; j++)
-					p[i * ss + j] ^= last[i][j] ^ iv[i][j];
-			for (size_t i = 0; words && i < k; i++)
-				elephant_decrypt(p + i * ss, ss, skey[i], words);
-			done += k;
-			continue;
-		}
-		for (size_t i = 0; i < k; i++) {
-			uint8_t *p = buf + (done + i) * ss;
-
-			if (enc && words)
-				elephant_encrypt(p, ss, skey[i], words);
-			err = vu_aes_run(w->data[enc], iv[i], p, p, ss);
-			if (err)
-				goto out;
-		}
+		err = make_ivs(c, w, &b, sector + done, k);
+		if (!err)
+			err = c->pass[enc](c, w, enc, &b,
+					   buf + done * c->sector_size, k);
 		done += k;
 	}
-out:
 	if (w)
 		worker_put(c, w);
-	if (words) {
-		vu_cleanse(words, ss);
-		free(words);
+	if (b.words) {
+		vu_cleanse(b.words, c->sector_size);
+		free(b.words);
 	}
-	vu_cleanse(skey, sizeof(skey));
-	vu_cleanse(iv, sizeof(iv));
-	vu_cleanse(last, sizeof(last));
-	vu_cleanse(tw, tw_used);
+	vu_cleanse(b.skey, sizeof(b.skey));
+	vu_cleanse(b.iv, sizeof(b.iv));
+	vu_cleanse(b.last, sizeof(b.last));
+	vu_cleanse(b.tw, b.tw_used);
 	return err;
 }
 
