@@ -218,7 +218,7 @@ struct pv_spec {
 	uint32_t mda_size;	/* bytes, at MDA_OFF */
 	uint32_t pe_start;	/* sectors */
 	uint32_t pe_count;	/* extents of EXTENT sectors */
-	uint8_t fill;		/* PE k holds fill + k: reads show the map */
+	uint8_t fill;		/* PE k holds fill + k: reads show it */
 };
 
 static size_t pv_size(const struct pv_spec *s)
@@ -434,7 +434,7 @@ static void test_bad_mapping(void **state)
 
 /* ---- assembling VGs from many PVs ---- */
 
-#define ASM_MDA 32768u				/* room for 70 PVs' text */
+#define ASM_MDA 32768u /* room for the text of 70 PVs */
 #define ASM_PE_START ((MDA_OFF + ASM_MDA) / 512) /* sectors */
 #define ASM_PE_COUNT 2u
 
