@@ -9,6 +9,7 @@
 
 #include "core/log.h"
 #include "disk/disk_int.h"
+#include "lvm/lvm_assemble.h"
 
 /* Append "; msg" to a growing message. */
 static void note(char **acc, const char *msg)
@@ -462,7 +463,9 @@ static void lv_id(char *out, size_t size, const char *vg, const char *lv)
 	out[n] = '\0';
 }
 
-static int vg_known(const struct vu_disk *d, const char *name)
+/* A VG of this name is open already: a second one (another UUID, say a
+ * cloned image's "rootvg") would give its LVs the same "VG-LV" ids. */
+static int vg_name_taken(const struct vu_disk *d, const char *name)
 {
 	for (size_t i = 0; i < d->nvgs; i++) {
 		struct vu_lvm_vg_info vi;
@@ -474,12 +477,53 @@ static int vg_known(const struct vu_disk *d, const char *name)
 	return 0;
 }
 
-/* Physical volumes (plain, or decrypted) become their volume groups'
- * logical volumes: volumes "VG-LV". */
+/* The VG's visible, linear, complete LVs become volumes "VG-LV". */
+static int add_lvs(struct vu_disk *d, struct vu_lvm_vg *vg)
+{
+	struct vu_lvm_vg_info vi;
+
+	vu_lvm_vg_info(vg, &vi);
+	for (size_t j = 0; j < vi.lv_count; j++) {
+		struct vu_lvm_lv_info li;
+		struct vu_volume *lv;
+		struct vu_blk *b;
+		int r;
+
+		if (vu_lvm_vg_lv(vg, j, &li) < 0 || !li.visible ||
+		    !li.supported || li.missing)
+			continue; /* info lists these */
+		r = vu_lvm_lv_open(vg, li.name, &b);
+		if (r < 0) {
+			vu_log(VU_LOG_WARN, "LV %s/%s: %s", vi.name, li.name,
+			       vu_errmsg(r));
+			vu_err_clear();
+			continue;
+		}
+		lv = vu_disk_new_volume(d);
+		if (!lv) {
+			vu_blk_unref(b);
+			return vu_fail(-ENOMEM, "out of memory");
+		}
+		lv_id(lv->id, sizeof(lv->id), vi.name, li.name);
+		lv->blk = b; /* transferred */
+		lv->raw = vu_blk_ref(b);
+		lv->vg = vg;
+		lv->lv = li;
+		d->nvolumes++;
+		if (vu_probe(b, &lv->probe) < 0)
+			vu_err_clear();
+	}
+	return 0;
+}
+
+/* Physical volumes (plain, or decrypted) not looked at yet are assembled
+ * into their volume groups (lvm/lvm_assemble.h), whose logical volumes
+ * become volumes "VG-LV". */
 static int expand_lvm(struct vu_disk *d)
 {
 	size_t n0 = d->nvolumes, npv = 0;
 	struct vu_lvm_pv **pvs = calloc(n0 ? n0 : 1, sizeof(*pvs));
+	struct vu_lvm_assembly a;
 	int r = 0;
 
 	if (!pvs)
@@ -499,89 +543,53 @@ static int expand_lvm(struct vu_disk *d)
 		}
 		npv++;
 	}
-	for (size_t i = 0; i < npv && r == 0; i++) {
-		struct vu_lvm_pv *group[64];
-		const char *name;
-		struct vu_lvm_vg *vg, **vgs;
-		struct vu_lvm_vg_info vi;
-		size_t k = 0;
+	r = vu_lvm_assemble(pvs, npv, d->vgs, d->nvgs, &a);
+	/* the VGs hold their own references to the devices */
+	for (size_t i = 0; i < npv; i++)
+		vu_lvm_pv_free(pvs[i]);
+	free(pvs);
+	if (r < 0)
+		return r;
+	if (a.unassigned)
+		vu_log(VU_LOG_DEBUG, "lvm: %zu physical volume(s) without "
+		       "metadata belong to no volume group found",
+		       a.unassigned);
+	for (size_t g = 0; g < a.n && r == 0; g++) {
+		struct vu_lvm_assembled *e = &a.vgs[g];
+		struct vu_lvm_vg **vgs;
+		int clash;
 
-		if (!pvs[i]) /* taken into an earlier PV's group */
-			continue;
-		name = vu_lvm_pv_vg_name(pvs[i]);
-		if (!name[0])
-			continue;
-		if (vg_known(d, name)) {
+		if (e->err == -EEXIST) {
 			/* a PV decrypted after its VG was opened (its other
 			 * PVs were readable earlier) */
 			vu_log(VU_LOG_WARN, "VG %s: a physical volume was found "
 			       "after the volume group was opened; its logical "
-			       "volumes may be incomplete", name);
+			       "volumes may be incomplete", e->name);
 			continue;
 		}
-		/* this PV and the later ones of the same VG */
-		for (size_t j = i; j < npv && k < 64; j++)
-			if (pvs[j] && !strcmp(vu_lvm_pv_vg_name(pvs[j]), name))
-				group[k++] = pvs[j];
-		r = vu_lvm_vg_open(group, k, &vg);
-		for (size_t j = i; j < npv; j++)
-			if (pvs[j] && pvs[j] != pvs[i] &&
-			    !strcmp(vu_lvm_pv_vg_name(pvs[j]), name)) {
-				vu_lvm_pv_free(pvs[j]);
-				pvs[j] = NULL;
-			}
-		vu_lvm_pv_free(pvs[i]);
-		pvs[i] = NULL;
-		if (r < 0) {
-			vu_log(VU_LOG_WARN, "VG %s: %s", name, vu_errmsg(r));
-			vu_err_clear();
-			r = 0;
+		if (e->err) {
+			vu_log(VU_LOG_WARN, "VG %s: %s", e->name, e->msg);
 			continue;
 		}
+		clash = vg_name_taken(d, e->name);
 		vgs = realloc(d->vgs, (d->nvgs + 1) * sizeof(*vgs));
 		if (!vgs) {
-			vu_lvm_vg_close(vg);
 			r = vu_fail(-ENOMEM, "out of memory");
 			break;
 		}
 		d->vgs = vgs;
-		d->vgs[d->nvgs++] = vg;
-		vu_lvm_vg_info(vg, &vi);
-		for (size_t j = 0; j < vi.lv_count && r == 0; j++) {
-			struct vu_lvm_lv_info li;
-			struct vu_volume *lv;
-			struct vu_blk *b;
-
-			if (vu_lvm_vg_lv(vg, j, &li) < 0 || !li.visible ||
-			    !li.supported || li.missing)
-				continue; /* info lists these */
-			r = vu_lvm_lv_open(vg, li.name, &b);
-			if (r < 0) {
-				vu_log(VU_LOG_WARN, "LV %s/%s: %s", vi.name,
-				       li.name, vu_errmsg(r));
-				vu_err_clear();
-				r = 0;
-				continue;
-			}
-			lv = vu_disk_new_volume(d);
-			if (!lv) {
-				vu_blk_unref(b);
-				r = vu_fail(-ENOMEM, "out of memory");
-				break;
-			}
-			lv_id(lv->id, sizeof(lv->id), vi.name, li.name);
-			lv->blk = b; /* transferred */
-			lv->raw = vu_blk_ref(b);
-			lv->vg = vg;
-			lv->lv = li;
-			d->nvolumes++;
-			if (vu_probe(b, &lv->probe) < 0)
-				vu_err_clear();
+		d->vgs[d->nvgs++] = e->vg;
+		e->vg = NULL; /* transferred */
+		if (clash) {
+			vu_log(VU_LOG_WARN, "VG %s (UUID %s): another volume "
+			       "group of this name is open; its logical "
+			       "volumes are not opened (their names would "
+			       "clash)", e->name, e->uuid);
+			continue;
 		}
+		r = add_lvs(d, d->vgs[d->nvgs - 1]);
 	}
-	for (size_t i = 0; i < npv; i++)
-		vu_lvm_pv_free(pvs[i]);
-	free(pvs);
+	vu_lvm_assembly_free(&a);
 	return r;
 }
 

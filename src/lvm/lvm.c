@@ -352,6 +352,11 @@ const char *vu_lvm_pv_vg_name(const struct vu_lvm_pv *pv)
 	return pv->vgsec ? pv->vgsec->key : "";
 }
 
+const char *vu_lvm_pv_vg_uuid(const struct vu_lvm_pv *pv)
+{
+	return pv->vgsec ? pv->vg_uuid : "";
+}
+
 /* ---- the VG model ---- */
 
 static int meta_fail(const struct vu_lvm_vg *vg, const char *what,

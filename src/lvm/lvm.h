@@ -24,6 +24,9 @@ void vu_lvm_pv_free(struct vu_lvm_pv *pv);
 const char *vu_lvm_pv_uuid(const struct vu_lvm_pv *pv);
 /* The VG named by this PV's metadata, "" when it has none. */
 const char *vu_lvm_pv_vg_name(const struct vu_lvm_pv *pv);
+/* That VG's UUID (6-4-4-4-4-4-6), "" when it has none: VG names need not
+ * be unique across disks, UUIDs are. */
+const char *vu_lvm_pv_vg_uuid(const struct vu_lvm_pv *pv);
 
 /* Assemble the VG from n scanned PVs (all of one VG; the newest metadata,
  * by seqno, wins).  The VG takes its own references to the PVs' sources;

@@ -1,6 +1,7 @@
 /* LVM2: the metadata text parser, and synthetic PVs (label, pv_header,
  * mda header, text; checksums computed here bitwise, independent of
- * core/crc.c) for validation and the extent mapping of linear LVs. */
+ * core/crc.c) for validation and the extent mapping of linear LVs, and
+ * for assembling VGs from many PVs (lvm_assemble.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "lvm/lvm.h"
+#include "lvm/lvm_assemble.h"
 #include "lvm/lvm_config.h"
 
 /* ---- parser ---- */
@@ -208,47 +210,79 @@ static const char vg_text[] =
 	"extent_count = 4\ntype = \"thin\"\nthin_pool = \"p\"\n}\n}\n"
 	"}\n}\ncontents = \"Text Format Volume Group\"\nversion = 1\n";
 
-/* text_at: the text's offset in the mda (wraps when near the end) */
-static uint8_t *make_pv(const char *text, uint32_t text_at)
+struct pv_spec {
+	const char *uuid;	/* 32 raw characters */
+	const char *text;	/* NULL: a PV without metadata area */
+	uint32_t text_at;	/* the text's offset in the mda (wraps when
+				   near the end) */
+	uint32_t mda_size;	/* bytes, at MDA_OFF */
+	uint32_t pe_start;	/* sectors */
+	uint32_t pe_count;	/* extents of EXTENT sectors */
+	uint8_t fill;		/* PE k holds fill + k: reads show it */
+};
+
+static size_t pv_size(const struct pv_spec *s)
 {
-	uint8_t *b = calloc(1, IMG_SIZE);
+	return (size_t)s->pe_start * 512 + (size_t)s->pe_count * EXTENT * 512;
+}
+
+static uint8_t *build_pv(const struct pv_spec *s)
+{
+	size_t size = pv_size(s), tl = s->text ? strlen(s->text) + 1 : 0;
+	uint8_t *b = calloc(1, size);
 	uint8_t *lab = b + 512, *h = b + MDA_OFF;
-	size_t tl = strlen(text) + 1;
 	uint8_t *p;
 
 	assert_non_null(b);
+	assert_true(!s->text || MDA_OFF + s->mda_size <= s->pe_start * 512);
 	memcpy(lab, "LABELONE", 8);
 	vu_put_le64(lab + 8, 1);
 	vu_put_le32(lab + 20, 32);
 	memcpy(lab + 24, "LVM2 001", 8);
 	p = lab + 32;
-	memcpy(p, PV_UUID, 32);
-	vu_put_le64(p + 32, IMG_SIZE);
-	vu_put_le64(p + 40, PE_START * 512); /* data area, then a 0 entry */
-	vu_put_le64(p + 72, MDA_OFF);	     /* metadata area, then 0 */
-	vu_put_le64(p + 80, MDA_SIZE);
+	memcpy(p, s->uuid, 32);
+	vu_put_le64(p + 32, size);
+	vu_put_le64(p + 40, (uint64_t)s->pe_start * 512); /* data, then 0 */
+	if (s->text) {
+		vu_put_le64(p + 72, MDA_OFF); /* metadata area, then 0 */
+		vu_put_le64(p + 80, s->mda_size);
+	}
 	vu_put_le32(lab + 16, ref_crc(lab + 20, 512 - 20));
+	for (uint32_t pe = 0; pe < s->pe_count; pe++)
+		memset(b + s->pe_start * 512 + pe * EXTENT * 512,
+		       (uint8_t)(s->fill + pe), EXTENT * 512);
+	if (!s->text)
+		return b;
 	memcpy(h + 4, "\040\114\126\115\062\040\170\133\065\101\045\162\060"
 		      "\116\052\076", 16);
 	vu_put_le32(h + 20, 1);
 	vu_put_le64(h + 24, MDA_OFF);
-	vu_put_le64(h + 32, MDA_SIZE);
-	vu_put_le64(h + 40, text_at);
+	vu_put_le64(h + 32, s->mda_size);
+	vu_put_le64(h + 40, s->text_at);
 	vu_put_le64(h + 48, tl);
-	vu_put_le32(h + 56, ref_crc((const uint8_t *)text, tl));
+	vu_put_le32(h + 56, ref_crc((const uint8_t *)s->text, tl));
 	vu_put_le32(h, ref_crc(h + 4, 512 - 4));
+	assert_true(tl <= s->mda_size - 512);
 	for (size_t i = 0; i < tl; i++) {
-		size_t o = text_at + i;
+		size_t o = s->text_at + i;
 
-		if (o >= MDA_SIZE)
-			o = o - MDA_SIZE + 512;
-		h[o] = (uint8_t)text[i];
+		if (o >= s->mda_size)
+			o = o - s->mda_size + 512;
+		h[o] = (uint8_t)s->text[i];
 	}
-	/* every data byte names its PE: the mapping is visible in reads */
-	for (uint32_t pe = 0; pe < PE_COUNT; pe++)
-		memset(b + PE_START * 512 + pe * EXTENT * 512, 'a' + (int)pe,
-		       EXTENT * 512);
 	return b;
+}
+
+/* The single-PV image of IMG_SIZE bytes the map and damage tests use. */
+static uint8_t *make_pv(const char *text, uint32_t text_at)
+{
+	const struct pv_spec s = {
+		.uuid = PV_UUID, .text = text, .text_at = text_at,
+		.mda_size = MDA_SIZE, .pe_start = PE_START,
+		.pe_count = PE_COUNT, .fill = 'a',
+	};
+
+	return build_pv(&s);
 }
 
 static int open_vg(const uint8_t *img, size_t len, struct vu_lvm_vg **vg)
@@ -398,6 +432,281 @@ static void test_bad_mapping(void **state)
 	}
 }
 
+/* ---- assembling VGs from many PVs ---- */
+
+#define ASM_MDA 32768u /* room for the text of 70 PVs */
+#define ASM_PE_START ((MDA_OFF + ASM_MDA) / 512) /* sectors */
+#define ASM_PE_COUNT 2u
+
+/* A growing text buffer for generated metadata. */
+struct text {
+	char *s;
+	size_t len, cap;
+};
+
+static void tadd(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(t->s ? t->s + t->len : NULL,
+			      t->s ? t->cap - t->len : 0, fmt, ap);
+		va_end(ap);
+		assert_true(n >= 0);
+		if (t->s && (size_t)n < t->cap - t->len)
+			break;
+		t->cap = (t->cap + (size_t)n + 1) * 2;
+		t->s = realloc(t->s, t->cap);
+		assert_non_null(t->s);
+		if (t->len == 0)
+			t->s[0] = '\0';
+	}
+	t->len += (size_t)n;
+}
+
+/* Raw 32-character ids: "P<tag>000...k" for PV k, "V<tag>000..." for
+ * the VG, "L<tag>000..." for its LV. */
+static void raw_id(char out[33], char kind, char tag, size_t k)
+{
+	snprintf(out, 33, "%c%c%030zu", kind, tag, k);
+}
+
+static void fmt_id(char out[39], const char *raw)
+{
+	static const int len[] = { 6, 4, 4, 4, 4, 4, 6 };
+	size_t k = 0;
+
+	for (size_t g = 0; g < 7; g++) {
+		memcpy(out + k, raw, (size_t)len[g]);
+		raw += len[g];
+		k += (size_t)len[g];
+		out[k++] = g < 6 ? '-' : '\0';
+	}
+}
+
+/* VG name (ids tagged tag) of npv PVs, ASM_PE_COUNT extents each, and an
+ * LV "lv" of npv one-extent segments: extent k on PV k at PE k % 2.
+ * extent_size 0 makes the metadata invalid. */
+static char *asm_text(const char *name, char tag, size_t npv,
+		      unsigned extent_size)
+{
+	struct text t = { .s = NULL };
+	char raw[33], id[39];
+
+	raw_id(raw, 'V', tag, 0);
+	fmt_id(id, raw);
+	tadd(&t, "%s {\nid = \"%s\"\nseqno = 7\nextent_size = %u\n"
+		 "physical_volumes {\n", name, id, extent_size);
+	for (size_t k = 0; k < npv; k++) {
+		raw_id(raw, 'P', tag, k);
+		fmt_id(id, raw);
+		tadd(&t, "pv%zu {\nid = \"%s\"\ndevice = \"/dev/x%zu\"\n"
+			 "pe_start = %u\npe_count = %u\n}\n", k, id, k,
+		     ASM_PE_START, ASM_PE_COUNT);
+	}
+	raw_id(raw, 'L', tag, 0);
+	fmt_id(id, raw);
+	tadd(&t, "}\nlogical_volumes {\nlv {\nid = \"%s\"\n"
+		 "status = [\"READ\", \"VISIBLE\"]\n", id);
+	for (size_t k = 0; k < npv; k++)
+		tadd(&t, "segment%zu {\nstart_extent = %zu\nextent_count = 1\n"
+			 "type = \"striped\"\nstripe_count = 1\n"
+			 "stripes = [\"pv%zu\", %zu]\n}\n", k + 1, k, k, k % 2);
+	tadd(&t, "}\n}\n}\ncontents = \"Text Format Volume Group\"\n"
+		 "version = 1\n");
+	return t.s;
+}
+
+/* PV k of the VG: PE e holds base + 2k + e. */
+static uint8_t asm_byte(uint8_t base, size_t k, size_t e)
+{
+	return (uint8_t)(base + 2 * k + e);
+}
+
+/* Scan PV k of a VG made by asm_text (text NULL: no metadata on it). */
+static struct vu_lvm_pv *asm_pv(const char *text, char tag, size_t k,
+				uint8_t base)
+{
+	char raw[33];
+	const struct pv_spec s = {
+		.uuid = raw, .text = text, .text_at = 512,
+		.mda_size = ASM_MDA, .pe_start = ASM_PE_START,
+		.pe_count = ASM_PE_COUNT, .fill = asm_byte(base, k, 0),
+	};
+	struct vu_lvm_pv *pv = NULL;
+	struct vu_blk *b = NULL;
+	uint8_t *img;
+
+	raw_id(raw, 'P', tag, k);
+	img = build_pv(&s);
+	assert_int_equal(vu_mem_open_owned(img, pv_size(&s), "pv", &b), 0);
+	assert_int_equal(vu_lvm_scan(b, &pv), 0);
+	vu_blk_unref(b); /* the PV holds its own reference */
+	return pv;
+}
+
+/* LV "lv" of vg reads PV k's PE k % 2 at extent k, for every k. */
+static void asm_check_lv(struct vu_lvm_vg *vg, size_t npv, uint8_t base)
+{
+	const size_t es = EXTENT * 512;
+	struct vu_blk *lv = NULL;
+	uint8_t *buf = malloc(npv * es);
+
+	assert_non_null(buf);
+	assert_int_equal(vu_lvm_lv_open(vg, "lv", &lv), 0);
+	assert_int_equal(lv->size, npv * es);
+	assert_int_equal(vu_blk_read(lv, buf, npv * es, 0), 0);
+	for (size_t i = 0; i < npv * es; i++)
+		if (buf[i] != asm_byte(base, i / es, i / es % 2))
+			fail_msg("byte %zu: 0x%02x, expected 0x%02x", i, buf[i],
+				 asm_byte(base, i / es, i / es % 2));
+	/* across the boundary of the PVs 64 and 65 */
+	if (npv > 65) {
+		assert_int_equal(vu_blk_read(lv, buf, 4, 65 * es - 2), 0);
+		assert_int_equal(buf[1], asm_byte(base, 64, 0));
+		assert_int_equal(buf[2], asm_byte(base, 65, 1));
+	}
+	vu_blk_unref(lv);
+	free(buf);
+}
+
+static void free_pvs(struct vu_lvm_pv **pvs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		vu_lvm_pv_free(pvs[i]);
+}
+
+static void test_assemble_many(void **state)
+{
+	enum { N = 70 };
+	char *text = asm_text("big", 'A', N, EXTENT);
+	struct vu_lvm_pv *pvs[N + 1];
+	struct vu_lvm_assembly a;
+	struct vu_lvm_vg_info vi;
+
+	(void)state;
+	/* given in reverse, with a PV without metadata among them */
+	for (size_t k = 0; k < N; k++)
+		pvs[k] = asm_pv(text, 'A', N - 1 - k, 0);
+	pvs[N] = asm_pv(NULL, 'Z', 0, 0);
+	assert_int_equal(vu_lvm_assemble(pvs, N + 1, NULL, 0, &a), 0);
+	free_pvs(pvs, N + 1); /* the VG holds what it needs */
+	free(text);
+	assert_int_equal(a.n, 1);
+	assert_int_equal(a.unassigned, 1);
+	assert_string_equal(a.vgs[0].name, "big");
+	assert_string_equal(a.vgs[0].uuid,
+			    "VA0000-0000-0000-0000-0000-0000-000000");
+	assert_int_equal(a.vgs[0].npvs, N);
+	assert_int_equal(a.vgs[0].err, 0);
+	assert_null(a.vgs[0].msg);
+	vu_lvm_vg_info(a.vgs[0].vg, &vi);
+	assert_int_equal(vi.pv_count, N);
+	assert_int_equal(vi.missing_pvs, 0);
+	asm_check_lv(a.vgs[0].vg, N, 0);
+	vu_lvm_assembly_free(&a);
+	assert_int_equal(a.n, 0);
+	assert_null(a.vgs);
+}
+
+static void test_assemble_same_name(void **state)
+{
+	char *ta = asm_text("vg0", 'A', 2, EXTENT);
+	char *tb = asm_text("vg0", 'B', 1, EXTENT);
+	struct vu_lvm_pv *pvs[3];
+	struct vu_lvm_assembly a;
+	struct vu_lvm_vg *open;
+
+	(void)state;
+	/* interleaved: A's PV 1, B's PV 0, A's PV 0 */
+	pvs[0] = asm_pv(ta, 'A', 1, 0);
+	pvs[1] = asm_pv(tb, 'B', 0, 100);
+	pvs[2] = asm_pv(ta, 'A', 0, 0);
+	assert_int_equal(vu_lvm_assemble(pvs, 3, NULL, 0, &a), 0);
+	assert_int_equal(a.n, 2);
+	assert_string_equal(a.vgs[0].name, "vg0");
+	assert_string_equal(a.vgs[1].name, "vg0");
+	assert_string_not_equal(a.vgs[0].uuid, a.vgs[1].uuid);
+	assert_int_equal(a.vgs[0].npvs, 2);
+	assert_int_equal(a.vgs[1].npvs, 1);
+	assert_int_equal(a.vgs[0].err, 0);
+	assert_int_equal(a.vgs[1].err, 0);
+	asm_check_lv(a.vgs[0].vg, 2, 0);
+	asm_check_lv(a.vgs[1].vg, 1, 100);
+
+	/* A open already (a PV of it turns up later): only B opens, A is
+	 * named as open */
+	open = a.vgs[0].vg;
+	a.vgs[0].vg = NULL; /* taken */
+	vu_lvm_assembly_free(&a);
+	assert_int_equal(vu_lvm_assemble(pvs, 3, &open, 1, &a), 0);
+	assert_int_equal(a.n, 2);
+	assert_int_equal(a.vgs[0].err, -EEXIST);
+	assert_null(a.vgs[0].vg);
+	assert_int_equal(a.vgs[1].err, 0);
+	asm_check_lv(a.vgs[1].vg, 1, 100);
+	vu_lvm_assembly_free(&a);
+	vu_lvm_vg_close(open);
+	free_pvs(pvs, 3);
+	free(ta);
+	free(tb);
+}
+
+static void test_assemble_missing(void **state)
+{
+	char *ta = asm_text("three", 'A', 3, EXTENT);
+	char *tb = asm_text("broken", 'B', 1, 0);
+	struct vu_lvm_pv *pvs[3];
+	struct vu_lvm_assembly a;
+	struct vu_lvm_vg_info vi;
+	struct vu_lvm_pv_info pi;
+	struct vu_lvm_lv_info li;
+	struct vu_blk *lv = NULL;
+
+	(void)state;
+	/* PV 1 of "three" not given; "broken" has extent_size 0 */
+	pvs[0] = asm_pv(ta, 'A', 0, 0);
+	pvs[1] = asm_pv(tb, 'B', 0, 0);
+	pvs[2] = asm_pv(ta, 'A', 2, 0);
+	assert_int_equal(vu_lvm_assemble(pvs, 3, NULL, 0, &a), 0);
+	free_pvs(pvs, 3);
+	free(ta);
+	free(tb);
+	assert_int_equal(a.n, 2);
+	assert_int_equal(a.vgs[0].err, 0);
+	vu_lvm_vg_info(a.vgs[0].vg, &vi);
+	assert_int_equal(vi.pv_count, 3);
+	assert_int_equal(vi.missing_pvs, 1);
+	assert_int_equal(vu_lvm_vg_pv(a.vgs[0].vg, 1, &pi), 0);
+	assert_false(pi.present);
+	assert_string_equal(pi.uuid, "PA0000-0000-0000-0000-0000-0000-000001");
+	assert_int_equal(vu_lvm_vg_lv(a.vgs[0].vg, 0, &li), 0);
+	assert_true(li.missing);
+	vu_err_clear();
+	assert_int_equal(vu_lvm_lv_open(a.vgs[0].vg, "lv", &lv), -ENOENT);
+	assert_null(lv);
+	assert_non_null(strstr(vu_errmsg(-ENOENT),
+			       "pv1 (UUID PA0000-0000-0000-0000-0000-0000-"
+			       "000001) of VG three is missing"));
+	vu_err_clear();
+	/* the broken VG is reported with its message, the other opened */
+	assert_string_equal(a.vgs[1].name, "broken");
+	assert_int_equal(a.vgs[1].err, -EUCLEAN);
+	assert_null(a.vgs[1].vg);
+	assert_non_null(a.vgs[1].msg);
+	assert_non_null(strstr(a.vgs[1].msg, "extent_size"));
+	assert_false(vu_err_isset()); /* the message moved into the result */
+	vu_lvm_assembly_free(&a);
+
+	/* nothing given: nothing assembled */
+	assert_int_equal(vu_lvm_assemble(NULL, 0, NULL, 0, &a), 0);
+	assert_int_equal(a.n, 0);
+	assert_int_equal(vu_lvm_assemble(NULL, 1, NULL, 0, &a), -EINVAL);
+	vu_err_clear();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -409,6 +718,9 @@ int main(void)
 		cmocka_unit_test(test_map_wrapped_text),
 		cmocka_unit_test(test_damage),
 		cmocka_unit_test(test_bad_mapping),
+		cmocka_unit_test(test_assemble_many),
+		cmocka_unit_test(test_assemble_same_name),
+		cmocka_unit_test(test_assemble_missing),
 	};
 
 	vu_log_set_sink(NULL, NULL);
