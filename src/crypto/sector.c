@@ -759,7 +759,7 @@ int vu_sector_cipher_new(enum vu_sector_mode mode, const uint8_t *key,
 		return -EINVAL;
 	*out = NULL;
 	if (!key || sector_size < 512 || sector_size > MAX_SECTOR_SIZE ||
-	    (sector_size & (sector_size - 1)))
+	    !vu_is_pow2(sector_size))
 		return -EINVAL;
 	if ((unsigned int)mode >= sizeof(modes) / sizeof(modes[0]) ||
 	    !modes[mode].setup)
@@ -775,8 +775,7 @@ int vu_sector_cipher_new(enum vu_sector_mode mode, const uint8_t *key,
 	c->pass[0] = ops->pass[0];
 	c->pass[1] = ops->pass[1];
 	c->sector_size = sector_size;
-	while ((1u << c->sector_shift) < sector_size)
-		c->sector_shift++;
+	c->sector_shift = vu_log2u(sector_size); /* a power of two */
 	if (pthread_mutex_init(&c->lock, NULL)) {
 		free(c);
 		return -ENOMEM;
