@@ -146,4 +146,9 @@ int tree_entry(struct vu_fuse *f, uint32_t vol, uint64_t fsino,
  * request where the caller may (root); quietly nothing otherwise. */
 void fuse_raise_readahead(const char *mountpoint);
 
+/* This thread's reply buffer of at least size bytes (fuse/reply_buf.c),
+ * valid until its next call on the same thread; NULL when out of memory.
+ * Never freed by the caller. */
+void *fuse_reply_buffer(size_t size);
+
 #endif

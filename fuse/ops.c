@@ -127,7 +127,7 @@ static void root_readdir(fuse_req_t req, size_t size, off_t off, int plus)
 {
 	struct vu_fuse *f = fuse_req_userdata(req);
 	size_t used = 0;
-	char *buf = malloc(size ? size : 1);
+	char *buf = fuse_reply_buffer(size);
 
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
@@ -148,7 +148,6 @@ static void root_readdir(fuse_req_t req, size_t size, off_t off, int plus)
 			 * reports the error */
 			if (!used) {
 				fuse_reply_err(req, -r);
-				free(buf);
 				return;
 			}
 			break;
@@ -162,7 +161,6 @@ static void root_readdir(fuse_req_t req, size_t size, off_t off, int plus)
 		used += n;
 	}
 	fuse_reply_buf(req, buf, used);
-	free(buf);
 }
 
 static void img_read(fuse_req_t req, struct vu_volume *v, size_t size,
@@ -183,7 +181,7 @@ static void img_read(fuse_req_t req, struct vu_volume *v, size_t size,
 	}
 	if (size > vsize - (uint64_t)off)
 		size = (size_t)(vsize - (uint64_t)off);
-	buf = malloc(size);
+	buf = fuse_reply_buffer(size);
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
 		return;
@@ -198,7 +196,6 @@ static void img_read(fuse_req_t req, struct vu_volume *v, size_t size,
 	} else {
 		fuse_reply_buf(req, buf, size);
 	}
-	free(buf);
 }
 
 /* ---- operations: the root and images here, the trees in tree*.c ---- */

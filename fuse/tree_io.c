@@ -225,7 +225,7 @@ void tree_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, err);
 		return;
 	}
-	buf = malloc(size ? size : 1);
+	buf = fuse_reply_buffer(size);
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
 		return;
@@ -242,7 +242,6 @@ void tree_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, err);
 	else
 		fuse_reply_buf(req, buf, used); /* the rest comes next call */
-	free(buf);
 }
 
 /* ---- files ---- */
@@ -305,7 +304,7 @@ void tree_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	buf = malloc(size ? size : 1);
+	buf = fuse_reply_buffer(size);
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
 		return;
@@ -324,7 +323,6 @@ void tree_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	} else {
 		fuse_reply_buf(req, buf, (size_t)got);
 	}
-	free(buf);
 }
 
 void tree_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
