@@ -171,7 +171,7 @@ static int audit_bitlocker(struct vu_audit_volume *a, const struct vu_audit_opts
 			   uint64_t *done, uint64_t total)
 {
 	const struct vu_volume *v = a->v;
-	const struct vu_bde_info *in = vu_bde_info(v->bde);
+	const struct vu_bde_info *in = vu_bde_info(vu_volume_bde(v));
 	struct audit_area areas[MAX_AREAS];
 	size_t n = 1;
 	char size[32];
@@ -216,7 +216,7 @@ static int luks_areas(const struct vu_volume *v, struct audit_area *areas,
 		      size_t *n, struct vu_audit_volume *a)
 {
 	struct vu_luks_segment seg[16];
-	size_t ns = vu_luks_segments(v->luks, seg, 16);
+	size_t ns = vu_luks_segments(vu_volume_luks(v), seg, 16);
 	int r;
 
 	*n = 0;
@@ -335,9 +335,9 @@ static int audit_volume(struct vu_audit_volume *a, const struct vu_disk *d,
 		reason(a, "%s", v->error);
 		return 0;
 	}
-	if (v->bde)
+	if (vu_volume_bde(v))
 		return audit_bitlocker(a, o, done, total);
-	if (v->luks)
+	if (vu_volume_luks(v))
 		return audit_luks(a, o, done, total);
 	if (kind == VU_KIND_LVM2) {
 		a->verdict = VU_AUDIT_CONTAINER;
@@ -359,9 +359,11 @@ static uint64_t plan(const struct vu_disk *d, const struct vu_audit_opts *o)
 		const struct vu_volume *v = &d->volumes[i];
 		struct audit_area area = { 0, v->raw ? v->raw->size : 0 };
 
-		if (v->bde && !v->unlocked)
-			area.length = vu_bde_info(v->bde)->encrypted_size;
-		else if (v->bde || v->error || v->probe.kind == VU_KIND_LVM2 ||
+		const struct vu_bde *bde = vu_volume_bde(v);
+
+		if (bde && !v->unlocked)
+			area.length = vu_bde_info(bde)->encrypted_size;
+		else if (bde || v->error || v->probe.kind == VU_KIND_LVM2 ||
 			 vu_fs_supported(v->probe.kind) ||
 			 v->probe.kind == VU_KIND_FAT)
 			continue;

@@ -30,16 +30,19 @@ static void sectors(const struct vu_audit_range *r, char *out, size_t size)
 
 static void encryption_text(const struct vu_volume *v)
 {
-	if (v->bde) {
-		const struct vu_bde_info *in = vu_bde_info(v->bde);
+	const struct vu_bde *bde = vu_volume_bde(v);
+	const struct vu_luks *luks = vu_volume_luks(v);
+
+	if (bde) {
+		const struct vu_bde_info *in = vu_bde_info(bde);
 		printf("%-8s BitLocker %s, %s; protectors:", "", in->method_name,
 		       in->state_name);
 		for (size_t i = 0; i < in->nprotectors; i++)
 			printf("%s %s", i ? "," : "",
 			       in->protectors[i].type_name);
 		putchar('\n');
-	} else if (v->luks) {
-		const struct vu_luks_info *in = vu_luks_info(v->luks);
+	} else if (luks) {
+		const struct vu_luks_info *in = vu_luks_info(luks);
 		printf("%-8s LUKS%d %s-%s; key slots:", "", in->version,
 		       in->cipher, in->mode);
 		for (size_t i = 0; i < in->nkeyslots; i++)
@@ -133,9 +136,10 @@ static json_object *scan_json(const struct vu_audit_scan *sc)
 static json_object *encryption_json(const struct vu_volume *v)
 {
 	json_object *o = json_object_new_object(), *list = json_object_new_array();
+	const struct vu_bde *bde = vu_volume_bde(v);
 
-	if (v->bde) {
-		const struct vu_bde_info *in = vu_bde_info(v->bde);
+	if (bde) {
+		const struct vu_bde_info *in = vu_bde_info(bde);
 		json_object_object_add(o, "type", json_object_new_string("bitlocker"));
 		json_object_object_add(o, "method", json_object_new_string(in->method_name));
 		json_object_object_add(o, "state", json_object_new_string(in->state_name));
@@ -151,7 +155,7 @@ static json_object *encryption_json(const struct vu_volume *v)
 		}
 		json_object_object_add(o, "protectors", list);
 	} else {
-		const struct vu_luks_info *in = vu_luks_info(v->luks);
+		const struct vu_luks_info *in = vu_luks_info(vu_volume_luks(v));
 		char cipher[96];
 		snprintf(cipher, sizeof(cipher), "%s-%s", in->cipher, in->mode);
 		json_object_object_add(o, "type", json_object_new_string(
@@ -185,7 +189,7 @@ static json_object *volume_json(const struct vu_audit_volume *a)
 	json_object_object_add(o, "role", a->role[0] ?
 			       json_object_new_string(a->role) : NULL);
 	json_object_object_add(o, "reason", json_object_new_string(a->reason));
-	json_object_object_add(o, "encryption", a->v->bde || a->v->luks ?
+	json_object_object_add(o, "encryption", a->v->crypt ?
 			       encryption_json(a->v) : NULL);
 	x = NULL;
 	if (a->fs_counted) {

@@ -105,10 +105,12 @@ const char *cli_fs_state(const struct vu_volume *v)
 static int need_key(const struct cli_fsvol *c)
 {
 	const struct vu_volume *v = c->v;
+	const struct vu_bde *bde = vu_volume_bde(v);
+	const struct vu_luks *luks = vu_volume_luks(v);
 	char list[1024] = "";
 
-	if (v->bde) {
-		const struct vu_bde_info *in = vu_bde_info(v->bde);
+	if (bde) {
+		const struct vu_bde_info *in = vu_bde_info(bde);
 
 		for (size_t k = 0; k < in->nprotectors; k++) {
 			size_t l = strlen(list);
@@ -122,8 +124,8 @@ static int need_key(const struct cli_fsvol *c)
 			"--recovery-password-file FILE or --password-file "
 			"FILE%s\n", vu_prog, c->image, v->id, list);
 	} else {
-		if (v->luks) {
-			const struct vu_luks_info *in = vu_luks_info(v->luks);
+		if (luks) {
+			const struct vu_luks_info *in = vu_luks_info(luks);
 
 			for (size_t k = 0; k < in->nkeyslots; k++) {
 				size_t l = strlen(list);

@@ -172,7 +172,7 @@ static void add_unlocked(json_object *o, const struct vu_volume *v)
 
 static json_object *bitlocker_json(const struct vu_volume *v)
 {
-	const struct vu_bde_info *in = vu_bde_info(v->bde);
+	const struct vu_bde_info *in = vu_bde_info(vu_volume_bde(v));
 	json_object *o = json_object_new_object(), *prots;
 	char t[32];
 
@@ -204,7 +204,7 @@ static json_object *bitlocker_json(const struct vu_volume *v)
 
 static json_object *luks_json(const struct vu_volume *v)
 {
-	const struct vu_luks_info *in = vu_luks_info(v->luks);
+	const struct vu_luks_info *in = vu_luks_info(vu_volume_luks(v));
 	json_object *o = json_object_new_object(), *slots;
 	char cipher[96];
 
@@ -338,9 +338,9 @@ static json_object *volume_json(const struct vu_volume *v)
 	json_object_object_add(o, "kind", jstr(vu_kind_name(v->probe.kind)));
 	if (v->error)
 		json_object_object_add(o, "error", jstr(v->error));
-	if (v->bde)
+	if (vu_volume_bde(v))
 		json_object_object_add(o, "bitlocker", bitlocker_json(v));
-	if (v->luks)
+	if (vu_volume_luks(v))
 		json_object_object_add(o, "luks", luks_json(v));
 	if (v->vg) {
 		struct vu_lvm_vg_info vi;
@@ -432,7 +432,7 @@ static void print_unlocked(const struct vu_volume *v)
 
 static void print_bitlocker(const struct vu_volume *v)
 {
-	const struct vu_bde_info *in = vu_bde_info(v->bde);
+	const struct vu_bde_info *in = vu_bde_info(vu_volume_bde(v));
 	char t[32], size[32], total[32];
 
 	printf("\n%s: BitLocker%s, %s, volume GUID {%s}\n", v->id,
@@ -465,7 +465,7 @@ static void print_bitlocker(const struct vu_volume *v)
 
 static void print_luks(const struct vu_volume *v)
 {
-	const struct vu_luks_info *in = vu_luks_info(v->luks);
+	const struct vu_luks_info *in = vu_luks_info(vu_volume_luks(v));
 	char size[32];
 
 	vu_human_size(in->data_offset, size, sizeof(size));
@@ -586,9 +586,9 @@ static void print_text(const struct vu_disk *d)
 		       v->probe.uuid[0] ? v->probe.uuid : "-", type);
 	}
 	for (size_t i = 0; i < d->nvolumes; i++) {
-		if (d->volumes[i].bde)
+		if (vu_volume_bde(&d->volumes[i]))
 			print_bitlocker(&d->volumes[i]);
-		if (d->volumes[i].luks)
+		if (vu_volume_luks(&d->volumes[i]))
 			print_luks(&d->volumes[i]);
 	}
 	print_lvm(d);

@@ -42,13 +42,16 @@ static const char *key_type(enum vu_key_kind kind)
 static void describe(const struct vu_volume *v, const struct vu_keyring *kr,
 		     struct found_key *f)
 {
+	const struct vu_bde *bde = vu_volume_bde(v);
+	const struct vu_luks *luks = vu_volume_luks(v);
+
 	memset(f, 0, sizeof(*f));
 	f->keyslot = -1;
 	f->key = v->key_number ? &kr->keys[v->key_number - 1] : NULL;
 	f->type = f->key ? key_type(f->key->kind) : "clear key";
-	if (v->bde) {
-		int p = vu_bde_unlocked_by(v->bde);
-		const struct vu_bde_info *in = vu_bde_info(v->bde);
+	if (bde) {
+		int p = vu_bde_unlocked_by(bde);
+		const struct vu_bde_info *in = vu_bde_info(bde);
 
 		if (p >= 0)
 			snprintf(f->protector, sizeof(f->protector), "%s",
@@ -67,10 +70,10 @@ static void describe(const struct vu_volume *v, const struct vu_keyring *kr,
 					(unsigned char)f->protector[n]);
 			snprintf(f->file + n, sizeof(f->file) - n, ".BEK");
 		}
-	} else if (v->luks) {
-		f->keyslot = vu_luks_unlocked_by(v->luks);
+	} else if (luks) {
+		f->keyslot = vu_luks_unlocked_by(luks);
 		snprintf(f->file, sizeof(f->file), "%s.key",
-			 vu_luks_info(v->luks)->uuid);
+			 vu_luks_info(luks)->uuid);
 	}
 }
 
@@ -169,7 +172,7 @@ static json_object *volume_json(const struct vu_volume *v,
 	json_object_object_add(k, "type", json_object_new_string(f->type));
 	json_object_object_add(k, "origin", f->key ?
 			       json_object_new_string(f->key->origin) : NULL);
-	if (v->bde)
+	if (vu_volume_bde(v))
 		json_object_object_add(k, "protector", json_object_new_string(
 					       f->protector));
 	if (f->keyslot >= 0)

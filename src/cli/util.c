@@ -96,8 +96,8 @@ void cli_progress_end(struct cli_progress *p)
  * ciphertext ("unknown"), so its kind comes from the header. */
 const char *cli_volume_kind(const struct vu_volume *v)
 {
-	if (v->luks && v->probe.kind != VU_KIND_LUKS1 &&
-	    v->probe.kind != VU_KIND_LUKS2)
-		return vu_luks_info(v->luks)->version == 1 ? "luks1" : "luks2";
+	/* a volume opened through a detached header probes as unknown */
+	if (v->crypt && !v->crypt->claims(v->probe.kind))
+		return v->crypt->kind_name(v->crypt_state);
 	return vu_kind_name(v->probe.kind);
 }

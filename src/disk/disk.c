@@ -24,6 +24,7 @@ static int add_volume(struct vu_disk *d, size_t image, const char *id,
 		      struct vu_blk *blk, const struct vu_part *part)
 {
 	struct vu_volume *v = vu_disk_new_volume(d);
+	const struct vu_crypt_ops *crypt;
 	int r;
 
 	if (!v) {
@@ -37,17 +38,22 @@ static int add_volume(struct vu_disk *d, size_t image, const char *id,
 	v->part = part;
 	d->nvolumes++;
 	r = vu_probe(blk, &v->probe);
-	if (r == 0 && v->probe.kind == VU_KIND_BITLOCKER)
-		r = vu_bde_open(blk, &v->bde);
-	if (r == 0 && (v->probe.kind == VU_KIND_LUKS1 ||
-		       v->probe.kind == VU_KIND_LUKS2))
-		r = vu_luks_open(blk, NULL, &v->luks);
+	crypt = r == 0 ? vu_crypt_for_kind(v->probe.kind) : NULL;
+	if (crypt) {
+		void *state;
+
+		r = crypt->open(blk, &state);
+		if (r == 0) {
+			v->crypt = crypt;
+			v->crypt_state = state;
+		}
+	}
 	if (r < 0) {
 		/* An unreadable volume is still listed; the front end says
 		 * why and fails once it has shown the rest. */
 		v->error = strdup(vu_errmsg(r));
 		vu_err_clear();
-		/* a damaged BitLocker or LUKS volume keeps its kind */
+		/* a damaged encrypted volume keeps its kind */
 	}
 	return 0;
 }
@@ -149,8 +155,8 @@ void vu_disk_close(struct vu_disk *d)
 	for (size_t i = 0; i < d->nvolumes; i++) {
 		vu_blk_unref(d->volumes[i].blk);
 		vu_blk_unref(d->volumes[i].raw);
-		vu_bde_close(d->volumes[i].bde);
-		vu_luks_close(d->volumes[i].luks);
+		if (d->volumes[i].crypt)
+			d->volumes[i].crypt->close(d->volumes[i].crypt_state);
 		free(d->volumes[i].luks_header);
 		free(d->volumes[i].error);
 		free(d->volumes[i].lock_error);
@@ -182,8 +188,17 @@ const struct vu_probe *vu_volume_content(const struct vu_volume *v)
 
 int vu_volume_encrypted(const struct vu_volume *v)
 {
-	return v->bde || v->luks || v->probe.kind == VU_KIND_BITLOCKER ||
-	       v->probe.kind == VU_KIND_LUKS1 || v->probe.kind == VU_KIND_LUKS2;
+	return v->crypt || vu_crypt_for_kind(v->probe.kind);
+}
+
+struct vu_bde *vu_volume_bde(const struct vu_volume *v)
+{
+	return v->crypt == &vu_crypt_bitlocker ? v->crypt_state : NULL;
+}
+
+struct vu_luks *vu_volume_luks(const struct vu_volume *v)
+{
+	return v->crypt == &vu_crypt_luks ? v->crypt_state : NULL;
 }
 
 struct vu_volume *vu_disk_volume(struct vu_disk *d, const char *id)

@@ -8,6 +8,7 @@
 
 #include "bitlocker/bitlocker.h"
 #include "container/container.h"
+#include "disk/crypt.h"
 #include "keys/keyring.h"
 #include "luks/luks.h"
 #include "lvm/lvm.h"
@@ -24,8 +25,10 @@ struct vu_volume {
 	struct vu_probe probe;	  /* of the stored content */
 	char *error;		  /* why the volume could not be read, or NULL */
 	/* encrypted volumes */
-	struct vu_bde *bde;	  /* BitLocker metadata, when kind bitlocker */
-	struct vu_luks *luks;	  /* LUKS header, inline or detached */
+	const struct vu_crypt_ops *crypt; /* its scheme, once its metadata
+					     was read; NULL: not encrypted
+					     or damaged (error says why) */
+	void *crypt_state;	  /* the scheme's metadata (and key) */
 	char *luks_header;	  /* the detached header used: a file, or
 				     "p1:/luks/osluksheader" found on a volume */
 	int unlocked;
@@ -86,6 +89,11 @@ int vu_disk_add(struct vu_disk *d, const char *path);
 int vu_disk_unlock(struct vu_disk *d, struct vu_keyring *kr);
 /* Non-zero when the volume is encrypted (BitLocker or LUKS). */
 int vu_volume_encrypted(const struct vu_volume *v);
+/* The volume's BitLocker metadata, or NULL when it is not a readable
+ * BitLocker volume; the same for LUKS (inline or detached header).  For
+ * the front ends' scheme-specific fields. */
+struct vu_bde *vu_volume_bde(const struct vu_volume *v);
+struct vu_luks *vu_volume_luks(const struct vu_volume *v);
 /* What the volume holds as read now: the decrypted content once unlocked. */
 const struct vu_probe *vu_volume_content(const struct vu_volume *v);
 void vu_disk_close(struct vu_disk *d);

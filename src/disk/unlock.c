@@ -1,8 +1,9 @@
 /* Unlocking the encrypted volumes of a disk with the keys the user gave.
  * Every key of a fitting kind is tried on every volume; the first that
  * opens it wins.  Why each key failed is kept, so that a volume that stays
- * locked gets one message naming its protectors and what was tried. */
-#include <ctype.h>
+ * locked gets one message naming its protectors and what was tried.
+ * Which keys each scheme tries, in what order, is in crypt_<scheme>.c;
+ * here are the rounds, and LUKS headers kept apart from their volume. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,125 +11,6 @@
 #include "core/log.h"
 #include "disk/disk_int.h"
 #include "lvm/lvm_assemble.h"
-
-/* Append "; msg" to a growing message. */
-static void note(char **acc, const char *msg)
-{
-	size_t old = *acc ? strlen(*acc) : 0, n = old + strlen(msg) + 3;
-	char *s = realloc(*acc, n);
-
-	if (!s)
-		return;
-	snprintf(s + old, n - old, "%s%s", old ? "; " : "", msg);
-	*acc = s;
-}
-
-/* A key that did not open the volume: keep why, unless it is a failure
- * that is not about keys. */
-static int tried(int r, char **why)
-{
-	if (r == -EPERM || r == -ENOKEY || r == -EINVAL || r == -EUCLEAN) {
-		note(why, vu_errmsg(r));
-		vu_err_clear();
-		return 0;
-	}
-	return r;
-}
-
-static void upper(char *s)
-{
-	for (; *s; s++)
-		*s = (char)toupper((unsigned char)*s);
-}
-
-/* Look in the --bek directories for <GUID>.BEK of each startup key. */
-static int load_named_beks(struct vu_keyring *kr, const struct vu_bde_info *in)
-{
-	for (size_t i = 0; i < in->nprotectors; i++) {
-		char name[VU_GUID_STRLEN + 8];
-		int r;
-
-		if (in->protectors[i].type != VU_BDE_PROT_STARTUP_KEY)
-			continue;
-		snprintf(name, sizeof(name), "%s.BEK", in->protectors[i].guid);
-		upper(name);
-		r = vu_keyring_find_bek(kr, name);
-		if (r == 0) {
-			snprintf(name, sizeof(name), "%s.BEK",
-				 in->protectors[i].guid);
-			r = vu_keyring_find_bek(kr, name);
-		}
-		if (r == 0 && kr->source && kr->source->find_bek)
-			r = kr->source->find_bek(kr->source->arg, kr,
-						 in->protectors[i].guid);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-static int try_keys(struct vu_volume *v, struct vu_keyring *kr, char **why)
-{
-	static const enum vu_key_kind order[] = {
-		VU_KEY_BEK, VU_KEY_RECOVERY_PASSWORD, VU_KEY_PASSWORD
-	};
-	int r;
-
-	/* Protection suspended: the key is in the clear, no key needed. */
-	r = vu_bde_unlock_clearkey(v->bde);
-	if (r == 0) {
-		snprintf(v->unlocked_by, sizeof(v->unlocked_by),
-			 "clear key (protection suspended)");
-		return 1;
-	}
-	if (r != -ENOKEY && r != -EPERM)
-		return r;
-	vu_err_clear();
-
-	r = load_named_beks(kr, vu_bde_info(v->bde));
-	if (r < 0)
-		return r;
-	for (size_t o = 0; o < sizeof(order) / sizeof(order[0]); o++) {
-		for (size_t i = 0; i < kr->count; i++) {
-			const struct vu_key *k = &kr->keys[i];
-			const char *what;
-
-			if (k->kind != order[o])
-				continue;
-			switch (k->kind) {
-			case VU_KEY_BEK:
-				r = vu_bde_unlock_bek(v->bde, k->data, k->len,
-						      k->origin);
-				what = "startup key";
-				break;
-			case VU_KEY_RECOVERY_PASSWORD:
-				r = vu_bde_unlock_recovery_password(
-					v->bde, (const char *)k->data);
-				what = "recovery password";
-				break;
-			default:
-				r = vu_bde_unlock_password(
-					v->bde, (const char *)k->data);
-				what = "password";
-				break;
-			}
-			if (r == 0) {
-				int p = vu_bde_unlocked_by(v->bde);
-				const struct vu_bde_info *in = vu_bde_info(v->bde);
-				snprintf(v->unlocked_by, sizeof(v->unlocked_by),
-					 "%s {%s} from %s", what,
-					 p >= 0 ? in->protectors[p].guid : "?",
-					 k->origin);
-				v->key_number = i + 1;
-				return 1;
-			}
-			r = tried(r, why);
-			if (r < 0)
-				return r;
-		}
-	}
-	return 0;
-}
 
 /* Use a decrypted volume in place of the stored one. */
 static int use_plain(struct vu_volume *v, struct vu_blk *plain)
@@ -147,135 +29,23 @@ static int use_plain(struct vu_volume *v, struct vu_blk *plain)
 	return 0;
 }
 
-static void set_lock_error(char **dst, const char *fmt, const char *id,
-			   const char *what, const char *list, const char *why)
-{
-	free(*dst);
-	*dst = malloc(2048);
-	if (*dst)
-		snprintf(*dst, 2048, fmt, id, what, list[0] ? "; " : "",
-			 list[0] ? list : "", why ? ": " : "", why ? why : "");
-}
-
-static int unlock_bitlocker(struct vu_volume *v, struct vu_keyring *kr)
+/* Try the keys with the volume's scheme; once one opens it, read the
+ * decrypted content in its place. */
+static int unlock_volume(struct vu_volume *v, struct vu_keyring *kr)
 {
 	struct vu_blk *plain;
-	char *why = NULL;
-	int r = try_keys(v, kr, &why);
+	int r = v->crypt->unlock(v, kr);
 
-	if (r < 0) {
-		free(why);
+	if (r <= 0)
 		return r;
-	}
-	if (r == 0) {
-		const struct vu_bde_info *in = vu_bde_info(v->bde);
-		char prot[1024] = "its protectors are: ";
-
-		for (size_t k = 0; k < in->nprotectors; k++) {
-			size_t l = strlen(prot);
-			snprintf(prot + l, sizeof(prot) - l, "%s%s {%s}",
-				 k ? ", " : "", in->protectors[k].type_name,
-				 in->protectors[k].guid);
-		}
-		/* A startup key's message already lists them. */
-		if ((why && strstr(why, "its protectors are")) ||
-		    !in->nprotectors)
-			prot[0] = '\0';
-		set_lock_error(&v->lock_error,
-			       "%s: no key given unlocks this %s volume%s%s%s%s",
-			       v->id, "BitLocker", prot, why);
-		free(why);
-		return 0;
-	}
-	free(why);
-	r = vu_bde_volume_open(v->bde, &plain);
-	return r < 0 ? r : use_plain(v, plain);
-}
-
-/* Try every LUKS key on l; 1 when one opened it (by and *key_number
- * set). */
-static int try_luks_keys(struct vu_luks *l, struct vu_keyring *kr,
-			 char *by, size_t by_size, size_t *key_number,
-			 char **why)
-{
-	if (kr->source && kr->source->find_luks && !kr->luks_fetched) {
-		int r;
-
-		kr->luks_fetched = 1;
-		r = kr->source->find_luks(kr->source->arg, kr);
-		if (r < 0)
-			return r;
-	}
-	for (size_t i = 0; i < kr->count; i++) {
-		const struct vu_key *k = &kr->keys[i];
-		int r;
-
-		if (k->kind == VU_KEY_PASSPHRASE)
-			r = vu_luks_unlock_passphrase(l, k->data, k->len);
-		else if (k->kind == VU_KEY_KEYFILE)
-			r = vu_luks_unlock_keyfile(l, k->data, k->len);
-		else
-			continue;
-		if (r == 0) {
-			snprintf(by, by_size, "%s from %s (key slot %d)",
-				 k->kind == VU_KEY_KEYFILE ? "key file"
-							   : "passphrase",
-				 k->origin, vu_luks_unlocked_by(l));
-			*key_number = i + 1;
-			return 1;
-		}
-		r = tried(r, why);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-static void keyslot_list(const struct vu_luks *l, char *out, size_t size)
-{
-	const struct vu_luks_info *in = vu_luks_info(l);
-
-	snprintf(out, size, "its key slots are: ");
-	for (size_t k = 0; k < in->nkeyslots; k++) {
-		size_t n = strlen(out);
-		snprintf(out + n, size - n, "%s%d (%s)", k ? ", " : "",
-			 in->keyslots[k].index,
-			 in->keyslots[k].pbkdf[0] ? in->keyslots[k].pbkdf
-						  : "unbound");
-	}
-}
-
-static int unlock_luks(struct vu_volume *v, struct vu_keyring *kr)
-{
-	struct vu_blk *plain;
-	char *why = NULL, slots[512];
-	int r = try_luks_keys(v->luks, kr, v->unlocked_by,
-			      sizeof(v->unlocked_by), &v->key_number, &why);
-
-	if (r < 0) {
-		free(why);
-		return r;
-	}
-	if (r == 0) {
-		keyslot_list(v->luks, slots, sizeof(slots));
-		set_lock_error(&v->lock_error,
-			       "%s: no key given unlocks this %s volume%s%s%s%s",
-			       v->id, vu_luks_info(v->luks)->version == 1
-					      ? "LUKS1"
-					      : "LUKS2",
-			       slots, why ? why : "no passphrase or key file");
-		free(why);
-		return 0;
-	}
-	free(why);
-	r = vu_luks_volume_open(v->luks, &plain);
+	r = v->crypt->decrypted(v->crypt_state, &plain);
 	return r < 0 ? r : use_plain(v, plain);
 }
 
 /* A volume a detached header may belong to: nothing recognisable on it. */
 static int header_candidate(const struct vu_volume *v)
 {
-	return !v->bde && !v->luks && !v->unlocked && !v->error &&
+	return !v->crypt && !v->unlocked && !v->error &&
 	       !v->vg && v->probe.kind == VU_KIND_UNKNOWN;
 }
 
@@ -333,12 +103,13 @@ static int try_header(struct vu_disk *d, struct vu_keyring *kr,
 				r = 0;
 				continue;
 			}
-			r = try_luks_keys(l, kr, by, sizeof(by), &key_number,
-					  &t->why);
+			r = crypt_luks_try_keys(l, kr, by, sizeof(by),
+						&key_number, &t->why);
 			if (r < 0)
 				break;
 			if (r == 0) {
-				keyslot_list(l, t->slots, sizeof(t->slots));
+				crypt_luks_keyslot_list(l, t->slots,
+							sizeof(t->slots));
 				nokey = 1; /* no key opens it: no volume will */
 				continue;
 			}
@@ -350,7 +121,8 @@ static int try_header(struct vu_disk *d, struct vu_keyring *kr,
 		r = vu_luks_volume_open(l, &plain);
 		if (r == 0 && vu_probe(plain, &inner) == 0 &&
 		    inner.kind != VU_KIND_UNKNOWN) {
-			v->luks = l; /* transferred */
+			v->crypt = &vu_crypt_luks;
+			v->crypt_state = l; /* transferred */
 			v->luks_header = strdup(name);
 			snprintf(v->unlocked_by, sizeof(v->unlocked_by), "%s",
 				 by);
@@ -367,7 +139,7 @@ static int try_header(struct vu_disk *d, struct vu_keyring *kr,
 	if (!l && !nokey && err)
 		return vu_fail(err, "%s", first_err);
 	if (keyed && !t->why)
-		note(&t->why, "the key opens the header but no volume "
+		disk_note(&t->why, "the key opens the header but no volume "
 			      "decrypts to a recognisable file system");
 	return 0;
 }
@@ -383,7 +155,7 @@ static void header_lock_error(struct vu_disk *d, const char *name,
 		 t->candidates, t->candidates[0] ? ")" : "",
 		 t->slots[0] ? "; " : "", t->slots, t->why ? ": " : "",
 		 t->why ? t->why : "");
-	note(&d->lock_error, msg);
+	disk_note(&d->lock_error, msg);
 }
 
 /* --luks-header FILE: for a volume of any disk given. */
@@ -425,7 +197,7 @@ static int try_found_headers(struct vu_disk *d, struct vu_keyring *kr,
 		if (r < 0 && r != -ENOMEM) {
 			/* a damaged header file stops only its volume */
 			if (f->os_header)
-				note(&d->lock_error, vu_errmsg(r));
+				disk_note(&d->lock_error, vu_errmsg(r));
 			else
 				vu_log(VU_LOG_WARN, "%s", vu_errmsg(r));
 			vu_err_clear();
@@ -600,12 +372,9 @@ int vu_disk_unlock(struct vu_disk *d, struct vu_keyring *kr)
 	for (size_t i = 0; i < d->nvolumes && r == 0; i++) {
 		struct vu_volume *v = &d->volumes[i];
 
-		if (v->unlocked)
+		if (v->unlocked || !v->crypt)
 			continue;
-		if (v->bde)
-			r = unlock_bitlocker(v, kr);
-		else if (v->luks)
-			r = unlock_luks(v, kr);
+		r = unlock_volume(v, kr);
 	}
 	for (size_t h = 0; h < kr->nheaders && r == 0; h++)
 		r = try_header_file(d, kr, kr->luks_headers[h]);
