@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "core/error.h"
+#include "core/pool.h"
 #include "disk/disk.h"
 #include "fs/fs.h"
 #include "fuse/nodes.h"
@@ -56,6 +57,9 @@ struct vu_fuse {
 	struct nodes nodes;
 	pthread_mutex_t handles_lock;
 	struct tree_handle handles; /* the list's head; next NULL before init */
+	/* hands for splitting a large read across the cores (made after the
+	 * daemon forks: threads do not survive it); NULL: none */
+	struct vu_pool *pool;
 };
 
 static inline fuse_ino_t img_ino(size_t i)

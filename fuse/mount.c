@@ -207,6 +207,13 @@ static void answer_init(struct vu_fuse *f)
 		fuse_raise_readahead(f->mountpoint);
 }
 
+static unsigned int online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 16 ? 16 : (unsigned int)n;
+}
+
 int vu_fuse_run(struct vu_fuse *f)
 {
 	struct fuse_loop_config cfg;
@@ -221,6 +228,10 @@ int vu_fuse_run(struct vu_fuse *f)
 		fuse_set_log_func(fuse_syslog);
 	}
 	answer_init(f);
+	/* one more hand per core for large reads (fuse/tree_io.c); without
+	 * them every read still runs on its FUSE thread */
+	if (vu_pool_new(online_cpus(), &f->pool) < 0)
+		vu_err_clear();
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.clone_fd = 0;
 	cfg.max_idle_threads = 10;
@@ -242,6 +253,7 @@ void vu_fuse_free(struct vu_fuse *f)
 			fuse_remove_signal_handlers(f->se);
 		fuse_session_destroy(f->se);
 	}
+	vu_pool_free(f->pool);
 	tree_free(f);
 	free(f->mountpoint);
 	pthread_mutex_destroy(&f->log_lock);

@@ -2,6 +2,7 @@
  * streams extended attribute (see fuse/tree.c). */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,6 +293,59 @@ void tree_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		release(f, &h->link); /* interrupted: no release comes */
 }
 
+/* A read of at least twice this is split into parts read at once by the
+ * caller and the pool's idle workers: large enough that handing a part
+ * over costs nothing next to decrypting it. */
+#define SPLIT_MIN (256u << 10)
+
+struct split_read {
+	struct vu_fs_file *file;
+	char *buf;
+	uint64_t off;
+	size_t size, part;
+};
+
+static int read_part(void *ctx, size_t i)
+{
+	const struct split_read *s = ctx;
+	size_t at = i * s->part;
+	size_t n = s->size - at < s->part ? s->size - at : s->part;
+	ssize_t got = vu_fs_file_read(s->file, s->buf + at, n, s->off + at);
+
+	if (got < 0)
+		return (int)got;
+	if ((size_t)got != n)
+		return vu_fail(-EIO, "short read: %zd of %zu bytes at %"
+			       PRIu64, got, n, s->off + at);
+	return 0;
+}
+
+/* Read [off, off + size) of the file into buf: the bytes there, fewer at
+ * its end.  Large reads in parts across the pool. */
+static ssize_t file_read(struct vu_fuse *f, struct vu_fs_file *file,
+			 char *buf, size_t size, uint64_t off)
+{
+	uint64_t fsize = vu_fs_file_size(file);
+	struct split_read s = { file, buf, off, size, 0 };
+	size_t parts;
+	int r;
+
+	if (off >= fsize)
+		return 0;
+	if (s.size > fsize - off)
+		s.size = (size_t)(fsize - off);
+	parts = s.size / SPLIT_MIN;
+	if (!f->pool || parts < 2)
+		return vu_fs_file_read(file, buf, s.size, off);
+	/* parts of whole pages, at most one per core */
+	if (parts > 16)
+		parts = 16;
+	s.part = (s.size / parts + 4095) & ~(size_t)4095;
+	parts = (s.size + s.part - 1) / s.part;
+	r = vu_pool_run(f->pool, read_part, &s, parts);
+	return r < 0 ? r : (ssize_t)s.size;
+}
+
 void tree_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	       struct fuse_file_info *fi)
 {
@@ -310,7 +364,7 @@ void tree_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return;
 	}
 	vu_err_clear(); /* this thread's message belongs to this read */
-	got = vu_fs_file_read(h->file, buf, size, (uint64_t)off);
+	got = file_read(f, h->file, buf, size, (uint64_t)off);
 	if (got < 0) {
 		char what[80];
 		int r = (int)got;
