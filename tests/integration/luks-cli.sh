@@ -92,6 +92,15 @@ rm -f out.img
 	ok "p3 decrypts to the PV that was encrypted" || fail "p3 decrypted"
 rm -f out.img
 
+# --debug shows each opened volume's map: p3 (inline header) is one crypt
+# run from its data offset, and the LV one run over its PV.
+"$VHDUNLOCK" info disk.vhd $KEYS --debug >/dev/null 2>dbg ||
+	fail "info --debug: $(tail -n 3 dbg)"
+grep -E "gpt#3: map \[0, [0-9]+\): .*gpt#3 at [0-9]+ through aes-xts-plain64 from sector 0$" dbg >/dev/null &&
+	ok "--debug prints p3's map" || fail "--debug: no map of p3: $(grep -c map dbg) map lines"
+grep -E "lvm:$dvg-lv1: map \[0, [0-9]+\): " dbg >/dev/null &&
+	ok "--debug prints $dvg-lv1's map" || fail "--debug: no map of $dvg-lv1"
+
 # Keys that open nothing: exit 3, volume and key slots named.
 printf 'wrong' > wrong
 "$VHDUNLOCK" export disk.vhd p3 out.img --passphrase-file wrong 2>err
