@@ -214,15 +214,13 @@ static int parse_vmk(const uint8_t *v, size_t vlen, size_t at,
 	return 0;
 }
 
-int bde_parse_block(const uint8_t *buf, size_t len, uint64_t off,
-		    struct bde_meta *m, char *why, size_t whylen)
+/* The block header (the "-FVE-FS-" one): which copies exist, and this one
+ * among them, since a copy that does not list itself is not a copy. */
+static int parse_block_header(const uint8_t *buf, uint64_t off,
+			      struct bde_meta *m, char *why, size_t whylen)
 {
-	size_t block_size, msize, end, pos;
 	int self = 0;
 
-	memset(m, 0, sizeof(*m));
-	if (len < BDE_BLOCK_HEADER_SIZE + BDE_METADATA_HEADER_SIZE)
-		return WHY("only %zu bytes", len);
 	if (memcmp(buf, BDE_SIGNATURE, BDE_SIGNATURE_LEN))
 		return WHY("no \"-FVE-FS-\" signature");
 	m->version = vu_le16(buf + offsetof(struct bde_block_header, version));
@@ -242,80 +240,126 @@ int bde_parse_block(const uint8_t *buf, size_t len, uint64_t off,
 					      vh_offset));
 	m->area_size = m->version == 1 ? BDE_METADATA_AREA_SIZE_V1
 				       : BDE_METADATA_AREA_SIZE;
+	return 0;
+}
 
-	msize = vu_le32(buf + BDE_BLOCK_HEADER_SIZE +
-			offsetof(struct bde_metadata_header, size));
-	if (vu_le32(buf + BDE_BLOCK_HEADER_SIZE +
-		    offsetof(struct bde_metadata_header, version)) != 1)
+/* The metadata header after it; *end is where its entries stop, counted
+ * from the start of the block. */
+static int parse_metadata_size(const uint8_t *buf, size_t len, size_t *end,
+			       char *why, size_t whylen)
+{
+	const uint8_t *h = buf + BDE_BLOCK_HEADER_SIZE;
+	size_t msize = vu_le32(h + offsetof(struct bde_metadata_header, size));
+
+	if (vu_le32(h + offsetof(struct bde_metadata_header, version)) != 1)
 		return WHY("metadata header version %" PRIu32 ", expected 1",
-			   vu_le32(buf + BDE_BLOCK_HEADER_SIZE + 4));
-	if (vu_le32(buf + BDE_BLOCK_HEADER_SIZE +
-		    offsetof(struct bde_metadata_header, header_size)) !=
+			   vu_le32(h + 4));
+	if (vu_le32(h + offsetof(struct bde_metadata_header, header_size)) !=
 	    BDE_METADATA_HEADER_SIZE)
 		return WHY("metadata header size %" PRIu32 ", expected 48",
-			   vu_le32(buf + BDE_BLOCK_HEADER_SIZE + 8));
+			   vu_le32(h + 8));
 	if (msize < BDE_METADATA_HEADER_SIZE ||
 	    msize > len - BDE_BLOCK_HEADER_SIZE)
 		return WHY("metadata size %zu outside 48..%zu", msize,
 			   len - BDE_BLOCK_HEADER_SIZE);
-	end = BDE_BLOCK_HEADER_SIZE + msize;
+	*end = BDE_BLOCK_HEADER_SIZE + msize;
+	return 0;
+}
 
-	if (m->version == 2) {
-		uint32_t crc, want;
-		size_t vsize;
+/* Version 2 only: the CRC-32 in the validation structure after the block,
+ * then the conversion state, which version 1 does not have. */
+static int parse_validation(const uint8_t *buf, size_t len, size_t end,
+			    struct bde_meta *m, char *why, size_t whylen)
+{
+	size_t block_size, vsize;
+	uint32_t crc, want;
 
-		block_size = (size_t)vu_le16(buf + offsetof(
-				     struct bde_block_header, size)) * 16;
-		if (block_size < end || block_size > len ||
-		    len - block_size < sizeof(struct bde_validation))
-			return WHY("block size %zu does not hold metadata "
-				   "of %zu bytes and its validation", block_size,
-				   end);
-		vsize = vu_le16(buf + block_size);
-		if (vsize < sizeof(struct bde_validation) ||
-		    vu_le16(buf + block_size + 2) > 2)
-			return WHY("validation header (size %zu, version %u) "
-				   "at +%zu is not valid", vsize,
-				   vu_le16(buf + block_size + 2), block_size);
-		want = vu_le32(buf + block_size + 4);
-		crc = vu_crc32(0, buf, block_size);
-		if (crc != want)
-			return WHY("CRC-32 0x%08" PRIx32 ", expected 0x%08"
-				   PRIx32, crc, want);
-		m->state = vu_le16(buf + offsetof(struct bde_block_header,
-						  state));
-		m->next_state = vu_le16(buf + offsetof(
-					       struct bde_block_header,
-					       next_state));
-		m->encrypted_size = vu_le64(buf + offsetof(
-			struct bde_block_header, encrypted_size));
-		m->header_sectors = vu_le32(buf + offsetof(
-			struct bde_block_header, header_sectors));
-	} else {
+	if (m->version != 2) {
 		m->state = BDE_STATE_ENCRYPTED;
 		m->next_state = BDE_STATE_ENCRYPTED;
+		return 0;
 	}
+	block_size = (size_t)vu_le16(buf + offsetof(
+			     struct bde_block_header, size)) * 16;
+	if (block_size < end || block_size > len ||
+	    len - block_size < sizeof(struct bde_validation))
+		return WHY("block size %zu does not hold metadata "
+			   "of %zu bytes and its validation", block_size,
+			   end);
+	vsize = vu_le16(buf + block_size);
+	if (vsize < sizeof(struct bde_validation) ||
+	    vu_le16(buf + block_size + 2) > 2)
+		return WHY("validation header (size %zu, version %u) "
+			   "at +%zu is not valid", vsize,
+			   vu_le16(buf + block_size + 2), block_size);
+	want = vu_le32(buf + block_size + 4);
+	crc = vu_crc32(0, buf, block_size);
+	if (crc != want)
+		return WHY("CRC-32 0x%08" PRIx32 ", expected 0x%08"
+			   PRIx32, crc, want);
+	m->state = vu_le16(buf + offsetof(struct bde_block_header, state));
+	m->next_state = vu_le16(buf + offsetof(struct bde_block_header,
+					       next_state));
+	m->encrypted_size = vu_le64(buf + offsetof(
+		struct bde_block_header, encrypted_size));
+	m->header_sectors = vu_le32(buf + offsetof(
+		struct bde_block_header, header_sectors));
+	return 0;
+}
 
-	{
-		const uint8_t *h = buf + BDE_BLOCK_HEADER_SIZE;
+/* One top-level entry: a protector (VMK), the encrypted FVEK, the
+ * description or the relocated volume header; any other entry is not
+ * needed and is skipped.  d and dl are its value, pos the entry's offset
+ * in the block, for messages. */
+static int parse_entry(const uint8_t *d, size_t dl, size_t pos,
+		       uint16_t type, uint16_t vt, struct bde_meta *m,
+		       char *why, size_t whylen)
+{
+	int r;
 
-		memcpy(m->volume_guid,
-		       h + offsetof(struct bde_metadata_header, volume_guid),
-		       16);
-		m->method = (uint16_t)vu_le32(
-			h + offsetof(struct bde_metadata_header, method));
-		m->creation_time = vu_le64(
-			h + offsetof(struct bde_metadata_header,
-				     creation_time));
+	if (type == BDE_ENTRY_VMK && vt == BDE_VALUE_VMK) {
+		if (m->nprot == BDE_MAX_PROTECTORS)
+			return WHY("more than %d protectors",
+				   BDE_MAX_PROTECTORS);
+		r = parse_vmk(d, dl, pos + BDE_ENTRY_HEADER_SIZE,
+			      &m->prot[m->nprot], why, whylen);
+		if (r < 0)
+			return r;
+		m->nprot++;
+	} else if (type == BDE_ENTRY_FVEK && vt == BDE_VALUE_AES_CCM) {
+		if (dl < sizeof(struct bde_aes_ccm) + 12)
+			return WHY("encrypted fvek at +%zu is %zu bytes",
+				   pos, dl);
+		m->fvek.present = 1;
+		memcpy(m->fvek.nonce, d, 12);
+		memcpy(m->fvek.mac, d + 12, 16);
+		m->fvek.data = d + sizeof(struct bde_aes_ccm);
+		m->fvek.len = dl - sizeof(struct bde_aes_ccm);
+	} else if (type == BDE_ENTRY_DESCRIPTION && vt == BDE_VALUE_STRING) {
+		m->desc = d;
+		m->desc_len = dl;
+	} else if (type == BDE_ENTRY_VOLUME_HEADER &&
+		   vt == BDE_VALUE_OFFSET_SIZE) {
+		if (dl < 8)
+			return WHY("volume header entry at +%zu is "
+				   "%zu bytes", pos, dl);
+		m->has_vh_entry = 1;
+		m->vh_offset = vu_le64(d);
+		m->vh_size = dl >= 16 ? vu_le64(d + 8) : 0;
 	}
+	return 0;
+}
 
-	pos = BDE_BLOCK_HEADER_SIZE + BDE_METADATA_HEADER_SIZE;
+/* The entries from after the metadata header up to end; an entry of size
+ * zero ends the list. */
+static int parse_entries(const uint8_t *buf, size_t end, struct bde_meta *m,
+			 char *why, size_t whylen)
+{
+	size_t pos = BDE_BLOCK_HEADER_SIZE + BDE_METADATA_HEADER_SIZE;
+
 	while (end - pos >= BDE_ENTRY_HEADER_SIZE) {
 		const uint8_t *e = buf + pos;
 		size_t es = vu_le16(e);
-		uint16_t type = vu_le16(e + 2), vt = vu_le16(e + 4);
-		const uint8_t *d = e + BDE_ENTRY_HEADER_SIZE;
-		size_t dl;
 		int r;
 
 		if (es == 0)
@@ -323,43 +367,42 @@ int bde_parse_block(const uint8_t *buf, size_t len, uint64_t off,
 		if (es < BDE_ENTRY_HEADER_SIZE || es > end - pos)
 			return WHY("entry at +%zu has size %zu (%zu left)", pos,
 				   es, end - pos);
-		dl = es - BDE_ENTRY_HEADER_SIZE;
-		if (type == BDE_ENTRY_VMK && vt == BDE_VALUE_VMK) {
-			if (m->nprot == BDE_MAX_PROTECTORS)
-				return WHY("more than %d protectors",
-					   BDE_MAX_PROTECTORS);
-			r = parse_vmk(d, dl, pos + BDE_ENTRY_HEADER_SIZE,
-				      &m->prot[m->nprot], why, whylen);
-			if (r < 0)
-				return r;
-			m->nprot++;
-		} else if (type == BDE_ENTRY_FVEK && vt == BDE_VALUE_AES_CCM) {
-			if (dl < sizeof(struct bde_aes_ccm) + 12)
-				return WHY("encrypted fvek at +%zu is %zu bytes",
-					   pos, dl);
-			m->fvek.present = 1;
-			memcpy(m->fvek.nonce, d, 12);
-			memcpy(m->fvek.mac, d + 12, 16);
-			m->fvek.data = d + sizeof(struct bde_aes_ccm);
-			m->fvek.len = dl - sizeof(struct bde_aes_ccm);
-		} else if (type == BDE_ENTRY_DESCRIPTION &&
-			   vt == BDE_VALUE_STRING) {
-			m->desc = d;
-			m->desc_len = dl;
-		} else if (type == BDE_ENTRY_VOLUME_HEADER &&
-			   vt == BDE_VALUE_OFFSET_SIZE) {
-			if (dl < 8)
-				return WHY("volume header entry at +%zu is "
-					   "%zu bytes", pos, dl);
-			m->has_vh_entry = 1;
-			m->vh_offset = vu_le64(d);
-			m->vh_size = dl >= 16 ? vu_le64(d + 8) : 0;
-		}
+		r = parse_entry(e + BDE_ENTRY_HEADER_SIZE,
+				es - BDE_ENTRY_HEADER_SIZE, pos,
+				vu_le16(e + 2), vu_le16(e + 4), m, why, whylen);
+		if (r < 0)
+			return r;
 		pos += es;
 	}
 	if (!m->fvek.present)
 		return WHY("no encrypted FVEK entry");
 	return 0;
+}
+
+int bde_parse_block(const uint8_t *buf, size_t len, uint64_t off,
+		    struct bde_meta *m, char *why, size_t whylen)
+{
+	const uint8_t *h = buf + BDE_BLOCK_HEADER_SIZE;
+	size_t end = 0;
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	if (len < BDE_BLOCK_HEADER_SIZE + BDE_METADATA_HEADER_SIZE)
+		return WHY("only %zu bytes", len);
+	r = parse_block_header(buf, off, m, why, whylen);
+	if (r == 0)
+		r = parse_metadata_size(buf, len, &end, why, whylen);
+	if (r == 0)
+		r = parse_validation(buf, len, end, m, why, whylen);
+	if (r < 0)
+		return r;
+	memcpy(m->volume_guid,
+	       h + offsetof(struct bde_metadata_header, volume_guid), 16);
+	m->method = (uint16_t)vu_le32(
+		h + offsetof(struct bde_metadata_header, method));
+	m->creation_time = vu_le64(
+		h + offsetof(struct bde_metadata_header, creation_time));
+	return parse_entries(buf, end, m, why, whylen);
 }
 
 /* ---- the volume ---- */
@@ -463,45 +506,56 @@ static int check_layout(struct vu_bde *b, char *why, size_t whylen)
 	return 0;
 }
 
-int vu_bde_open(struct vu_blk *vol, struct vu_bde **out)
+/* The volume header in sector 0: which variant, where the copies are. */
+static int read_volume_header(struct vu_bde *b)
 {
-	struct vu_bde *b = NULL;
+	struct vu_blk *vol = b->vol;
 	uint8_t sec[512];
-	uint8_t *buf = NULL;
-	char why[3][160], msg[200];
-	int r, used = -1;
+	int r;
 
-	*out = NULL;
-	if (!vol)
-		return vu_fail(-EINVAL, "bitlocker: no volume");
-	if (vol->size < 512)
-		return vu_blk_fail(vol, -EUCLEAN, "bitlocker: volume of %" PRIu64
-				   " bytes is too small", vol->size);
-	b = calloc(1, sizeof(*b));
-	buf = malloc(BDE_METADATA_AREA_SIZE);
-	if (!b || !buf) {
-		r = vu_fail(-ENOMEM, "out of memory");
-		goto fail;
-	}
-	b->vol = vu_blk_ref(vol);
-	b->unlocked_by = -1;
 	r = vu_blk_read(vol, sec, sizeof(sec), 0);
 	if (r < 0)
-		goto fail;
+		return r;
 	r = bde_parse_vh(sec, sizeof(sec), &b->vh);
-	if (r == -ENOTSUP) {
-		r = vu_blk_fail(vol, r, "bitlocker: unsupported volume header "
-				"(sector size %u or identifier)",
-				vu_le16(sec + 11));
-		goto fail;
-	}
-	if (r < 0) {
-		r = vu_blk_fail(vol, r, "bitlocker: no BitLocker volume "
-				"header (signature \"%.8s\")", (const char *)sec + 3);
-		goto fail;
-	}
+	if (r == -ENOTSUP)
+		return vu_blk_fail(vol, r, "bitlocker: unsupported volume "
+				   "header (sector size %u or identifier)",
+				   vu_le16(sec + 11));
+	if (r < 0)
+		return vu_blk_fail(vol, r, "bitlocker: no BitLocker volume "
+				   "header (signature \"%.8s\")",
+				   (const char *)sec + 3);
+	return 0;
+}
 
-	for (int i = 0; i < 3 && used < 0; i++) {
+/* Reads and parses copy i into buf and b->meta: 0 if it is good, 1 if it
+ * is damaged (why says how), a negative errno if the read failed. */
+static int try_copy(struct vu_bde *b, int i, uint8_t *buf, size_t *len,
+		    char *why, size_t whylen)
+{
+	uint64_t off = b->vh.metadata_offset[i];
+	int r;
+
+	r = read_copy(b, i, off, buf, len);
+	if (r == -ERANGE) {
+		snprintf(why, whylen, "offset outside the volume");
+		return 1;
+	}
+	if (r < 0)
+		return r;
+	return bde_parse_block(buf, *len, off, &b->meta, why, whylen) < 0;
+}
+
+/* Uses the first good copy, warning about each damaged one before it: its
+ * block is taken from *buf into b->block.  Returns the copy's index, or a
+ * negative errno naming every copy's damage when none is good. */
+static int use_first_good_copy(struct vu_bde *b, uint8_t **buf)
+{
+	struct vu_blk *vol = b->vol;
+	char why[3][160], msg[200];
+	int r;
+
+	for (int i = 0; i < 3; i++) {
 		uint64_t off = b->vh.metadata_offset[i];
 		size_t len = 0;
 
@@ -510,52 +564,48 @@ int vu_bde_open(struct vu_blk *vol, struct vu_bde **out)
 				 "not known (Vista lists it in copy 1)");
 			continue;
 		}
-		r = read_copy(b, i, off, buf, &len);
-		if (r == -ERANGE) {
-			snprintf(why[i], sizeof(why[i]),
-				 "offset outside the volume");
-		} else if (r < 0) {
-			goto fail;
-		} else {
-			r = bde_parse_block(buf, len, off, &b->meta, why[i],
-					    sizeof(why[i]));
-			if (r == 0) {
-				used = i;
-				b->block = buf;
-				b->block_len = len;
-				buf = NULL;
-				r = check_layout(b, msg, sizeof(msg));
-				if (r < 0) {
-					r = vu_blk_fail(vol, r, "bitlocker: "
-							"metadata copy %d at "
-							"offset %" PRIu64 ": %s",
-							i + 1, off, msg);
-					goto fail;
-				}
-				break;
-			}
+		r = try_copy(b, i, *buf, &len, why[i], sizeof(why[i]));
+		if (r < 0)
+			return r;
+		if (r == 0) {
+			b->block = *buf; /* transferred */
+			b->block_len = len;
+			*buf = NULL;
+			r = check_layout(b, msg, sizeof(msg));
+			if (r < 0)
+				return vu_blk_fail(vol, r, "bitlocker: "
+						   "metadata copy %d at "
+						   "offset %" PRIu64 ": %s",
+						   i + 1, off, msg);
+			return i;
 		}
 		vu_log(VU_LOG_WARN, "%s: bitlocker metadata copy %d at offset "
 		       "%" PRIu64 " is damaged (%s)%s", vol->desc, i + 1, off,
 		       why[i], i < 2 ? "; trying the next copy" : "");
 	}
-	if (used < 0) {
-		r = vu_blk_fail(vol, -EUCLEAN, "bitlocker: every metadata copy "
-				"is damaged: copy 1 at offset %" PRIu64 ": %s; "
-				"copy 2 at offset %" PRIu64 ": %s; copy 3 at "
-				"offset %" PRIu64 ": %s",
-				b->vh.metadata_offset[0], why[0],
-				b->vh.metadata_offset[1], why[1],
-				b->vh.metadata_offset[2], why[2]);
-		goto fail;
-	}
-	/* The copies after the one in use: say which are damaged, since a
-	 * responder wants to know before the next one goes. */
+	return vu_blk_fail(vol, -EUCLEAN, "bitlocker: every metadata copy "
+			   "is damaged: copy 1 at offset %" PRIu64 ": %s; "
+			   "copy 2 at offset %" PRIu64 ": %s; copy 3 at "
+			   "offset %" PRIu64 ": %s",
+			   b->vh.metadata_offset[0], why[0],
+			   b->vh.metadata_offset[1], why[1],
+			   b->vh.metadata_offset[2], why[2]);
+}
+
+/* The copies after the one in use: say which are damaged, since a
+ * responder wants to know before the next one goes.  Nothing here fails
+ * the open. */
+static void warn_later_copies(struct vu_bde *b, int used)
+{
+	struct vu_blk *vol = b->vol;
+
 	for (int i = used + 1; i < 3 && b->vh.variant != BDE_VISTA; i++) {
 		uint64_t off = b->meta.metadata_offset[i];
 		size_t len = 0;
 		struct bde_meta *tmp;
 		uint8_t *other = malloc(BDE_METADATA_AREA_SIZE);
+		char why[160] = "read failed";
+		int r;
 
 		tmp = malloc(sizeof(*tmp));
 		if (!other || !tmp) {
@@ -565,20 +615,50 @@ int vu_bde_open(struct vu_blk *vol, struct vu_bde **out)
 		}
 		r = read_copy(b, i, off, other, &len);
 		if (r == -ERANGE)
-			snprintf(why[i], sizeof(why[i]),
-				 "offset outside the volume");
+			snprintf(why, sizeof(why), "offset outside the volume");
 		else if (r == 0)
-			r = bde_parse_block(other, len, off, tmp, why[i],
-					    sizeof(why[i]));
+			r = bde_parse_block(other, len, off, tmp, why,
+					    sizeof(why));
 		if (r == -EIO)
 			vu_err_clear(); /* the copy in use is what matters */
 		if (r < 0)
 			vu_log(VU_LOG_WARN, "%s: bitlocker metadata copy %d at "
 			       "offset %" PRIu64 " is damaged (%s)", vol->desc,
-			       i + 1, off, r == -EIO ? "read failed" : why[i]);
+			       i + 1, off, r == -EIO ? "read failed" : why);
 		free(other);
 		free(tmp);
 	}
+}
+
+int vu_bde_open(struct vu_blk *vol, struct vu_bde **out)
+{
+	struct vu_bde *b = NULL;
+	uint8_t *buf = NULL;
+	int r, used;
+
+	*out = NULL;
+	if (!vol)
+		return vu_fail(-EINVAL, "bitlocker: no volume");
+	if (vol->size < 512)
+		return vu_blk_fail(vol, -EUCLEAN, "bitlocker: volume of %"
+				   PRIu64 " bytes is too small", vol->size);
+	b = calloc(1, sizeof(*b));
+	buf = malloc(BDE_METADATA_AREA_SIZE);
+	if (!b || !buf) {
+		r = vu_fail(-ENOMEM, "out of memory");
+		goto fail;
+	}
+	b->vol = vu_blk_ref(vol);
+	b->unlocked_by = -1;
+	r = read_volume_header(b);
+	if (r < 0)
+		goto fail;
+	used = use_first_good_copy(b, &buf);
+	if (used < 0) {
+		r = used;
+		goto fail;
+	}
+	warn_later_copies(b, used);
 	if (!bde_method_name(b->meta.method)) {
 		r = vu_blk_fail(vol, -ENOTSUP, "bitlocker: unsupported "
 				"encryption method 0x%04x", b->meta.method);

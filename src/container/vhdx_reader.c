@@ -60,6 +60,27 @@ static int locator_value(struct vu_blk *file, const uint8_t *loc,
 	return 0;
 }
 
+/* A parent_linkage value: the identifier the parent must have (that of
+ * parent_linkage2 is one it may have instead), checked by the container. */
+static int set_linkage(struct vu_blk *file, struct vhdx_meta *m, uint64_t at,
+		       const char *key, const char *value, int *have_linkage)
+{
+	uint8_t guid[16];
+
+	if (vu_guid_parse(value, guid) < 0)
+		return vu_blk_fail(file, -EUCLEAN, "vhdx: parent locator at "
+				   "offset %" PRIu64 ": %s \"%s\" is not a "
+				   "GUID", at, key, value);
+	if (key[14] == '2') {
+		memcpy(m->parent_linkage2, guid, 16);
+		m->have_linkage2 = 1;
+	} else {
+		memcpy(m->parent_linkage, guid, 16);
+		*have_linkage = 1;
+	}
+	return 0;
+}
+
 /* Parent locator (2.6.2.6): key/value pairs in UTF-16LE. */
 static int parse_locator(struct vu_blk *file, struct vhdx_meta *m,
 			 const uint8_t *loc, uint32_t len, uint64_t at)
@@ -90,7 +111,6 @@ static int parse_locator(struct vu_blk *file, struct vhdx_meta *m,
 	for (unsigned i = 0; i < count; i++) {
 		const uint8_t *e = loc + VHDX_PL_ENTRIES + i * VHDX_PLE_SIZE;
 		char key[64], value[4096];
-		uint8_t guid[16];
 
 		r = locator_value(file, loc, len, at, vu_le32(e),
 				  vu_le16(e + 8), key, sizeof(key));
@@ -102,20 +122,10 @@ static int parse_locator(struct vu_blk *file, struct vhdx_meta *m,
 			goto out;
 		if (!strcmp(key, "parent_linkage") ||
 		    !strcmp(key, "parent_linkage2")) {
-			if (vu_guid_parse(value, guid) < 0) {
-				r = vu_blk_fail(file, -EUCLEAN, "vhdx: parent "
-						"locator at offset %" PRIu64
-						": %s \"%s\" is not a GUID",
-						at, key, value);
+			r = set_linkage(file, m, at, key, value,
+					&have_linkage);
+			if (r < 0)
 				goto out;
-			}
-			if (key[14] == '2') {
-				memcpy(m->parent_linkage2, guid, 16);
-				m->have_linkage2 = 1;
-			} else {
-				memcpy(m->parent_linkage, guid, 16);
-				have_linkage = 1;
-			}
 			continue;
 		}
 		for (int k = 0; k < 3; k++) {
@@ -153,20 +163,55 @@ static int read_item(struct vu_blk *file, const struct vhdx_meta *m,
 	return vu_blk_read(file, buf, len, m->meta_offset + it->off);
 }
 
-int vhdx_parse_metadata(struct vu_blk *file, struct vhdx_meta *m)
+/* One metadata table entry (2.6.1.2): an item this reader knows is
+ * recorded in ref after its bounds are checked; an unknown one is skipped
+ * unless it is marked required. */
+static int table_entry(struct vu_blk *file, const struct vhdx_meta *m,
+		       const uint8_t *e, uint8_t (*guids)[16],
+		       struct item_ref *ref)
 {
-	struct item_ref ref[IT_COUNT] = { { 0 } };
-	uint8_t *table = NULL, *loc = NULL, guids[IT_COUNT][16], v[8];
+	uint32_t ioff = vu_le32(e + VHDX_ME_OFFSET);
+	uint32_t ilen = vu_le32(e + VHDX_ME_LENGTH);
+	char g[VU_GUID_STRLEN];
+	int k;
+
+	for (k = 0; k < IT_COUNT; k++)
+		if (!memcmp(e + VHDX_ME_ITEM_ID, guids[k], 16))
+			break;
+	if (k == IT_COUNT) {
+		if (!(vu_le32(e + VHDX_ME_FLAGS) & VHDX_ME_IS_REQUIRED))
+			return 0;
+		vu_guid_format(e + VHDX_ME_ITEM_ID, g);
+		return vu_blk_fail(file, -ENOTSUP, "vhdx: metadata table at "
+				   "offset %" PRIu64 ": required item %s is "
+				   "unknown", m->meta_offset, g);
+	}
+	if (ilen < items[k].min_len || ilen > VHDX_M_MAX_ITEM ||
+	    ioff < VHDX_M_TABLE_SIZE || ioff > m->meta_length ||
+	    ilen > m->meta_length - ioff)
+		return vu_blk_fail(file, -EUCLEAN, "vhdx: metadata %s "
+				   "item: %" PRIu32 " bytes at offset %"
+				   PRIu32 " of the region, expected at "
+				   "least %" PRIu32 " bytes inside its %"
+				   PRIu32 " bytes after the table",
+				   items[k].name, ilen, ioff,
+				   items[k].min_len, m->meta_length);
+	ref[k].found = 1;
+	ref[k].off = ioff;
+	ref[k].len = ilen;
+	return 0;
+}
+
+/* The metadata table (2.6.1) at the start of the region: where each item
+ * is.  Every item but the parent locator and the page 83 data is needed. */
+static int load_table(struct vu_blk *file, const struct vhdx_meta *m,
+		      struct item_ref *ref)
+{
 	uint64_t at = m->meta_offset;
+	uint8_t *table, guids[IT_COUNT][16];
 	unsigned count;
 	int r;
 
-	if (m->meta_length < VHDX_M_TABLE_SIZE || at > file->size ||
-	    m->meta_length > file->size - at)
-		return vu_blk_fail(file, -EUCLEAN, "vhdx: metadata region at "
-				   "offset %" PRIu64 " (%" PRIu32 " bytes) "
-				   "lies outside the file or is shorter than "
-				   "64 KiB", at, m->meta_length);
 	table = malloc(VHDX_M_TABLE_SIZE);
 	if (!table)
 		return vu_fail(-ENOMEM, "out of memory");
@@ -188,114 +233,106 @@ int vhdx_parse_metadata(struct vu_blk *file, struct vhdx_meta *m)
 	}
 	for (int k = 0; k < IT_COUNT; k++)
 		vu_guid_parse(items[k].guid, guids[k]);
-	for (unsigned i = 0; i < count; i++) {
-		const uint8_t *e = table + VHDX_M_ENTRIES + i * VHDX_ME_SIZE;
-		uint32_t ioff = vu_le32(e + VHDX_ME_OFFSET);
-		uint32_t ilen = vu_le32(e + VHDX_ME_LENGTH);
-		char g[VU_GUID_STRLEN];
-		int k;
-
-		for (k = 0; k < IT_COUNT; k++)
-			if (!memcmp(e + VHDX_ME_ITEM_ID, guids[k], 16))
-				break;
-		vu_guid_format(e + VHDX_ME_ITEM_ID, g);
-		if (k == IT_COUNT) {
-			if (vu_le32(e + VHDX_ME_FLAGS) & VHDX_ME_IS_REQUIRED) {
-				r = vu_blk_fail(file, -ENOTSUP, "vhdx: metadata "
-						"table at offset %" PRIu64
-						": required item %s is unknown",
-						at, g);
-				goto out;
-			}
-			continue;
-		}
-		if (ilen < items[k].min_len || ilen > VHDX_M_MAX_ITEM ||
-		    ioff < VHDX_M_TABLE_SIZE || ioff > m->meta_length ||
-		    ilen > m->meta_length - ioff) {
-			r = vu_blk_fail(file, -EUCLEAN, "vhdx: metadata %s "
-					"item: %" PRIu32 " bytes at offset %"
-					PRIu32 " of the region, expected at "
-					"least %" PRIu32 " bytes inside its %"
-					PRIu32 " bytes after the table",
-					items[k].name, ilen, ioff,
-					items[k].min_len, m->meta_length);
-			goto out;
-		}
-		ref[k].found = 1;
-		ref[k].off = ioff;
-		ref[k].len = ilen;
-	}
-	for (int k = 0; k < IT_COUNT; k++)
-		if (!ref[k].found && k != IT_LOCATOR && k != IT_PAGE83) {
+	for (unsigned i = 0; i < count && r == 0; i++)
+		r = table_entry(file, m, table + VHDX_M_ENTRIES +
+				i * VHDX_ME_SIZE, guids, ref);
+	for (int k = 0; k < IT_COUNT && r == 0; k++)
+		if (!ref[k].found && k != IT_LOCATOR && k != IT_PAGE83)
 			r = vu_blk_fail(file, -EUCLEAN, "vhdx: metadata table "
 					"at offset %" PRIu64 " has no %s item",
 					at, items[k].name);
-			goto out;
-		}
+out:
+	free(table);
+	return r;
+}
+
+/* File parameters, sector sizes and disk size (2.6.2.1 to 2.6.2.5). */
+static int read_geometry(struct vu_blk *file, struct vhdx_meta *m,
+			 const struct item_ref *ref)
+{
+	uint8_t v[8];
+	int r;
 
 	r = read_item(file, m, &ref[IT_FILE_PARAMS], v, 8);
 	if (r < 0)
-		goto out;
+		return r;
 	m->block_size = vu_le32(v);
 	m->leave_block_allocated = !!(vu_le32(v + 4) & VHDX_FP_LEAVE_ALLOCATED);
 	m->has_parent = !!(vu_le32(v + 4) & VHDX_FP_HAS_PARENT);
 	if (m->block_size < VHDX_MIN_BLOCK_SIZE ||
 	    m->block_size > VHDX_MAX_BLOCK_SIZE ||
-	    !vu_is_pow2(m->block_size)) {
-		r = vu_blk_fail(file, -EUCLEAN, "vhdx: block size %" PRIu32
-				", expected a power of two from 1 MiB to "
-				"256 MiB", m->block_size);
-		goto out;
-	}
+	    !vu_is_pow2(m->block_size))
+		return vu_blk_fail(file, -EUCLEAN, "vhdx: block size %" PRIu32
+				   ", expected a power of two from 1 MiB to "
+				   "256 MiB", m->block_size);
 	r = read_item(file, m, &ref[IT_LOGICAL], v, 4);
 	if (r < 0)
-		goto out;
+		return r;
 	m->logical_sector_size = vu_le32(v);
 	r = read_item(file, m, &ref[IT_PHYSICAL], v, 4);
 	if (r < 0)
-		goto out;
+		return r;
 	m->physical_sector_size = vu_le32(v);
 	if ((m->logical_sector_size != 512 && m->logical_sector_size != 4096) ||
 	    (m->physical_sector_size != 512 &&
-	     m->physical_sector_size != 4096)) {
-		r = vu_blk_fail(file, -EUCLEAN, "vhdx: sector sizes %" PRIu32
-				" (logical) and %" PRIu32 " (physical), "
-				"expected 512 or 4096",
-				m->logical_sector_size,
-				m->physical_sector_size);
-		goto out;
-	}
+	     m->physical_sector_size != 4096))
+		return vu_blk_fail(file, -EUCLEAN, "vhdx: sector sizes %" PRIu32
+				   " (logical) and %" PRIu32 " (physical), "
+				   "expected 512 or 4096",
+				   m->logical_sector_size,
+				   m->physical_sector_size);
 	r = read_item(file, m, &ref[IT_DISK_SIZE], v, 8);
 	if (r < 0)
-		goto out;
+		return r;
 	m->virtual_size = vu_le64(v);
 	if (m->virtual_size == 0 || m->virtual_size > VHDX_MAX_DISK_SIZE ||
-	    m->virtual_size % m->logical_sector_size) {
-		r = vu_blk_fail(file, -EUCLEAN, "vhdx: virtual disk size %"
-				PRIu64 ", expected a positive multiple of %"
-				PRIu32 " up to 64 TiB", m->virtual_size,
-				m->logical_sector_size);
-		goto out;
-	}
-	if (!m->has_parent)
-		goto out;
-	if (!ref[IT_LOCATOR].found) {
-		r = vu_blk_fail(file, -EUCLEAN, "vhdx: differencing disk "
-				"without a parent locator item");
-		goto out;
-	}
-	loc = malloc(ref[IT_LOCATOR].len);
-	if (!loc) {
-		r = vu_fail(-ENOMEM, "out of memory");
-		goto out;
-	}
-	r = read_item(file, m, &ref[IT_LOCATOR], loc, ref[IT_LOCATOR].len);
+	    m->virtual_size % m->logical_sector_size)
+		return vu_blk_fail(file, -EUCLEAN, "vhdx: virtual disk size %"
+				   PRIu64 ", expected a positive multiple of %"
+				   PRIu32 " up to 64 TiB", m->virtual_size,
+				   m->logical_sector_size);
+	return 0;
+}
+
+/* A differencing disk's parent locator item, which it must have. */
+static int read_parent_locator(struct vu_blk *file, struct vhdx_meta *m,
+			       const struct item_ref *ref)
+{
+	const struct item_ref *it = &ref[IT_LOCATOR];
+	uint8_t *loc;
+	int r;
+
+	if (!it->found)
+		return vu_blk_fail(file, -EUCLEAN, "vhdx: differencing disk "
+				   "without a parent locator item");
+	loc = malloc(it->len);
+	if (!loc)
+		return vu_fail(-ENOMEM, "out of memory");
+	r = read_item(file, m, it, loc, it->len);
 	if (r == 0)
-		r = parse_locator(file, m, loc, ref[IT_LOCATOR].len,
-				  at + ref[IT_LOCATOR].off);
-out:
+		r = parse_locator(file, m, loc, it->len,
+				  m->meta_offset + it->off);
 	free(loc);
-	free(table);
+	return r;
+}
+
+int vhdx_parse_metadata(struct vu_blk *file, struct vhdx_meta *m)
+{
+	struct item_ref ref[IT_COUNT] = { { 0 } };
+	uint64_t at = m->meta_offset;
+	int r;
+
+	if (m->meta_length < VHDX_M_TABLE_SIZE || at > file->size ||
+	    m->meta_length > file->size - at)
+		return vu_blk_fail(file, -EUCLEAN, "vhdx: metadata region at "
+				   "offset %" PRIu64 " (%" PRIu32 " bytes) "
+				   "lies outside the file or is shorter than "
+				   "64 KiB", at, m->meta_length);
+	r = load_table(file, m, ref);
+	if (r == 0)
+		r = read_geometry(file, m, ref);
+	if (r == 0 && m->has_parent)
+		r = read_parent_locator(file, m, ref);
 	return r;
 }
 
@@ -399,6 +436,57 @@ static int check_extent(struct vu_blk *file, const struct vhdx_meta *m,
 			   file->size);
 }
 
+/* Payload entry i of the table (raw: as read, x->bat: kept): its state
+ * must be one this reader serves, a present block must lie in the file,
+ * and a partially present one needs its chunk's sector bitmap block. */
+static int check_payload(struct vu_blk *file, const struct vhdx_meta *m,
+			 struct vhdx_reader *x, const uint8_t *raw, uint64_t i)
+{
+	uint64_t e = x->bat[i];
+	uint64_t chunk = i / (x->chunk_ratio + 1);
+	uint64_t sbi = chunk * (x->chunk_ratio + 1) + x->chunk_ratio;
+	uint64_t sb;
+
+	switch (VHDX_BAT_STATE(e)) {
+	case VHDX_PAYLOAD_NOT_PRESENT:
+	case VHDX_PAYLOAD_UNDEFINED:
+	case VHDX_PAYLOAD_ZERO:
+	case VHDX_PAYLOAD_UNMAPPED:
+		return 0;
+	case VHDX_PAYLOAD_UNMAPPED_V095:
+		x->bat[i] = (e & ~(uint64_t)7) | VHDX_PAYLOAD_UNMAPPED;
+		return 0;
+	case VHDX_PAYLOAD_PARTIALLY_PRESENT:
+		if (!x->differencing)
+			return vu_blk_fail(file, -EUCLEAN, "vhdx: block "
+					   "table entry %" PRIu64 " (offset %"
+					   PRIu64 "): state 7 (partially "
+					   "present) in a disk without a "
+					   "parent", i, m->bat_offset + i * 8);
+		sb = vu_le64(raw + sbi * 8);
+		if (VHDX_BAT_STATE(sb) != VHDX_SB_PRESENT)
+			return vu_blk_fail(file, -EUCLEAN, "vhdx: chunk %"
+					   PRIu64 ": block table entry %"
+					   PRIu64 " is partially present, but "
+					   "the chunk's sector bitmap entry %"
+					   PRIu64 " (offset %" PRIu64 ") has "
+					   "state %u, expected 6 (present)",
+					   chunk, i, sbi,
+					   m->bat_offset + sbi * 8,
+					   (unsigned)VHDX_BAT_STATE(sb));
+		/* fall through */
+	case VHDX_PAYLOAD_FULLY_PRESENT:
+		return check_extent(file, m, i, e, x->block_size,
+				    "payload block");
+	default:
+		return vu_blk_fail(file, -EUCLEAN, "vhdx: block table "
+				   "entry %" PRIu64 " (offset %" PRIu64
+				   "): state %u, expected 0-3, 6 or 7", i,
+				   m->bat_offset + i * 8,
+				   (unsigned)VHDX_BAT_STATE(e));
+	}
+}
+
 static int load_bat(struct vu_blk *file, const struct vhdx_meta *m,
 		    struct vhdx_reader *x)
 {
@@ -441,55 +529,7 @@ static int load_bat(struct vu_blk *file, const struct vhdx_meta *m,
 						 "sector bitmap block");
 			continue;
 		}
-		switch (state) {
-		case VHDX_PAYLOAD_NOT_PRESENT:
-		case VHDX_PAYLOAD_UNDEFINED:
-		case VHDX_PAYLOAD_ZERO:
-		case VHDX_PAYLOAD_UNMAPPED:
-			break;
-		case VHDX_PAYLOAD_UNMAPPED_V095:
-			x->bat[i] = (e & ~(uint64_t)7) | VHDX_PAYLOAD_UNMAPPED;
-			break;
-		case VHDX_PAYLOAD_PARTIALLY_PRESENT: {
-			uint64_t chunk = i / (x->chunk_ratio + 1);
-			uint64_t sbi = chunk * (x->chunk_ratio + 1) +
-				       x->chunk_ratio;
-			uint64_t sb;
-
-			if (!x->differencing) {
-				r = vu_blk_fail(file, -EUCLEAN, "vhdx: block "
-						"table entry %" PRIu64 " (offset %"
-						PRIu64 "): state 7 (partially "
-						"present) in a disk without a "
-						"parent", i, m->bat_offset + i * 8);
-				break;
-			}
-			sb = vu_le64(raw + sbi * 8);
-			if (VHDX_BAT_STATE(sb) != VHDX_SB_PRESENT) {
-				r = vu_blk_fail(file, -EUCLEAN, "vhdx: chunk %"
-						PRIu64 ": block table entry %"
-						PRIu64 " is partially present, but "
-						"the chunk's sector bitmap entry %"
-						PRIu64 " (offset %" PRIu64 ") has "
-						"state %u, expected 6 (present)",
-						chunk, i, sbi,
-						m->bat_offset + sbi * 8,
-						(unsigned)VHDX_BAT_STATE(sb));
-				break;
-			}
-		}
-			/* fall through */
-		case VHDX_PAYLOAD_FULLY_PRESENT:
-			r = check_extent(file, m, i, e, x->block_size,
-					 "payload block");
-			break;
-		default:
-			r = vu_blk_fail(file, -EUCLEAN, "vhdx: block table "
-					"entry %" PRIu64 " (offset %" PRIu64
-					"): state %u, expected 0-3, 6 or 7", i,
-					m->bat_offset + i * 8, state);
-			break;
-		}
+		r = check_payload(file, m, x, raw, i);
 	}
 	free(raw);
 	return r;
