@@ -111,11 +111,10 @@ void tree_readlink(fuse_req_t req, fuse_ino_t ino);
 void tree_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void tree_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		  struct fuse_file_info *fi, int plus);
-void tree_releasedir(fuse_req_t req, fuse_ino_t ino,
-		     struct fuse_file_info *fi);
 void tree_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void tree_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	       struct fuse_file_info *fi);
+/* Ends an open file's or an open directory's handle. */
 void tree_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void tree_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		   size_t size);

@@ -329,15 +329,6 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
 		root_readdir(req, size, off, 1);
 }
 
-static void op_releasedir(fuse_req_t req, fuse_ino_t ino,
-			  struct fuse_file_info *fi)
-{
-	if (tree_owns(fuse_req_userdata(req), ino))
-		tree_releasedir(req, ino, fi);
-	else
-		fuse_reply_err(req, 0);
-}
-
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct vu_fuse *f = fuse_req_userdata(req);
@@ -378,6 +369,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, ino == ROOT_INO ? EISDIR : ENOENT);
 }
 
+/* Also releasedir: the root and the images have no handle to end. */
 static void op_release(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
@@ -509,7 +501,7 @@ const struct fuse_lowlevel_ops vu_fuse_ops = {
 	.opendir = op_opendir,
 	.readdir = op_readdir,
 	.readdirplus = op_readdirplus,
-	.releasedir = op_releasedir,
+	.releasedir = op_release,
 	.open = op_open,
 	.read = op_read,
 	.release = op_release,

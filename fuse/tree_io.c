@@ -165,16 +165,6 @@ void tree_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		release(f, &l->link); /* interrupted: no releasedir comes */
 }
 
-void tree_releasedir(fuse_req_t req, fuse_ino_t ino,
-		     struct fuse_file_info *fi)
-{
-	struct listing *l = (struct listing *)(uintptr_t)fi->fh;
-
-	if (l)
-		release(fuse_req_userdata(req), &l->link);
-	fuse_reply_err(req, 0);
-}
-
 /* Add entry i of l (0 ".", 1 "..") to buf: its size, larger than room
  * when it did not fit (nothing added, nothing counted); 0 with *err set
  * when it could not be made. */
@@ -379,12 +369,14 @@ void tree_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 }
 
+/* For release and releasedir alike: fh is a struct handle or a struct
+ * listing, and either begins with its link. */
 void tree_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	struct tree_handle *h = (struct tree_handle *)(uintptr_t)fi->fh;
 
 	if (h)
-		release(fuse_req_userdata(req), &h->link);
+		release(fuse_req_userdata(req), h);
 	fuse_reply_err(req, 0);
 }
 

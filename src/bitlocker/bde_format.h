@@ -28,22 +28,19 @@
 	"\x3b\x4d\xa8\x92\x80\xdd\x0e\x4d\x9e\x4e\xb1\xe3\x28\x4e\xae\xd8"
 #define BDE_GUID_LEN 16
 
-/* Fields shared by every variant (a BIOS parameter block). */
+/* The start of a BIOS parameter block: the same fields in every variant,
+ * which each variant below begins with. */
 struct bde_vh_common {
 	uint8_t boot_entry[3];
 	uint8_t signature[8];
 	uint8_t bytes_per_sector[2];
 	uint8_t sectors_per_cluster;
-	uint8_t bpb_rest[499];
 } __attribute__((packed));
 
 /* Windows Vista: an NTFS-like header; the FVE metadata block 1 is found by
  * its cluster number, the other two from that block's header. */
 struct bde_vh_vista {
-	uint8_t boot_entry[3];	/* eb 52 90 */
-	uint8_t signature[8];	/* -FVE-FS- */
-	uint8_t bytes_per_sector[2];
-	uint8_t sectors_per_cluster;
+	struct bde_vh_common common;	/* eb 52 90, -FVE-FS- */
 	uint8_t unknown1[26];
 	uint8_t total_sectors[8];	/* 40 */
 	uint8_t mft_cluster[8];		/* 48 */
@@ -58,10 +55,7 @@ struct bde_vh_vista {
 
 /* Windows 7 and later. */
 struct bde_vh_win7 {
-	uint8_t boot_entry[3];	/* eb 58 90 */
-	uint8_t signature[8];	/* -FVE-FS- */
-	uint8_t bytes_per_sector[2];
-	uint8_t sectors_per_cluster;
+	struct bde_vh_common common;	/* eb 58 90, -FVE-FS- */
 	uint8_t unknown1[146];
 	uint8_t identifier[16];		/* 160: BDE_GUID_* */
 	uint8_t metadata_offset[3][8];	/* 176, 184, 192: byte offsets */
@@ -72,10 +66,7 @@ struct bde_vh_win7 {
 
 /* BitLocker To Go: a FAT32 discovery volume. */
 struct bde_vh_togo {
-	uint8_t boot_entry[3];	/* eb 58 90 */
-	uint8_t signature[8];	/* MSWIN4.1 */
-	uint8_t bytes_per_sector[2];
-	uint8_t sectors_per_cluster;
+	struct bde_vh_common common;	/* eb 58 90, MSWIN4.1 */
 	uint8_t unknown1[410];
 	uint8_t identifier[16];		/* 424 */
 	uint8_t metadata_offset[3][8];	/* 440, 448, 456 */
@@ -83,6 +74,7 @@ struct bde_vh_togo {
 	uint8_t sector_signature[2];
 } __attribute__((packed));
 
+_Static_assert(sizeof(struct bde_vh_common) == 14, "bpb start");
 _Static_assert(sizeof(struct bde_vh_vista) == 512, "vista header");
 _Static_assert(sizeof(struct bde_vh_win7) == 512, "win7 header");
 _Static_assert(sizeof(struct bde_vh_togo) == 512, "to go header");

@@ -195,65 +195,81 @@ static int ccm_args_ok(const EVP_CIPHER *cipher, const uint8_t *key,
 	       (!len || (in && out));
 }
 
-int vu_aes_ccm_decrypt(const uint8_t *key, size_t key_len,
-		       const uint8_t nonce[12], const uint8_t *in, size_t len,
-		       const uint8_t tag[16], uint8_t *out)
+/* The data pass of decryption.  For CCM the tag is checked by this call:
+ * failing here means the key is wrong or the data damaged, which the caller
+ * expects for all but one of the keys it tries: no message, no queued
+ * error.  t holds the expected tag. */
+static int ccm_open(EVP_CIPHER_CTX *ctx, const uint8_t *in, size_t len,
+		    uint8_t t[16], uint8_t *out)
+{
+	int outl;
+
+	if (EVP_DecryptUpdate(ctx, len ? out : t, &outl, len ? in : t,
+			      (int)len) != 1) {
+		ERR_clear_error();
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* The data pass of encryption, then the tag into tag; t is scratch. */
+static int ccm_seal(EVP_CIPHER_CTX *ctx, const uint8_t *in, size_t len,
+		    uint8_t t[16], uint8_t *tag, uint8_t *out)
+{
+	int outl;
+
+	if (EVP_EncryptUpdate(ctx, len ? out : t, &outl, len ? in : t,
+			      (int)len) != 1)
+		return ossl_fail("EVP_EncryptUpdate(ccm)");
+	if (EVP_EncryptFinal_ex(ctx, t, &outl) != 1)
+		return ossl_fail("EVP_EncryptFinal_ex(ccm)");
+	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_CCM_GET_TAG, 16, tag) != 1)
+		return ossl_fail("EVP_CIPHER_CTX_ctrl(ccm get tag)");
+	return 0;
+}
+
+/* One CCM call in either direction: want is the expected tag when
+ * decrypting (got NULL), got receives the tag when encrypting (want NULL).
+ * On failure out is wiped, so no unauthenticated plaintext is left. */
+static int ccm_crypt(const uint8_t *key, size_t key_len,
+		     const uint8_t nonce[12], const uint8_t *in, size_t len,
+		     const uint8_t *want, uint8_t *got, uint8_t *out)
 {
 	const EVP_CIPHER *cipher = aes_ccm(key_len);
 	EVP_CIPHER_CTX *ctx;
 	uint8_t t[16];
-	int outl, err;
+	int err;
 
-	if (!ccm_args_ok(cipher, key, nonce, tag, in, len, out))
+	if (!ccm_args_ok(cipher, key, nonce, want ? want : got, in, len, out))
 		return -EINVAL;
 	ctx = EVP_CIPHER_CTX_new();
 	if (!ctx)
 		return -ENOMEM;
-	memcpy(t, tag, 16); /* SET_TAG takes a non-const pointer */
-	err = ccm_start(ctx, 0, cipher, key, nonce, t, len);
-	/* For CCM the tag is checked by this call: failing here means the
-	 * key is wrong or the data damaged, which the caller expects for all
-	 * but one of the keys it tries: no message, no queued error. */
-	if (!err && EVP_DecryptUpdate(ctx, len ? out : t, &outl,
-				      len ? in : t, (int)len) != 1) {
-		ERR_clear_error();
-		if (len)
-			OPENSSL_cleanse(out, len);
-		err = -EPERM;
-	}
+	if (want)
+		memcpy(t, want, 16); /* SET_TAG takes a non-const pointer */
+	err = ccm_start(ctx, !want, cipher, key, nonce, want ? t : NULL, len);
+	if (!err)
+		err = want ? ccm_open(ctx, in, len, t, out)
+			   : ccm_seal(ctx, in, len, t, got, out);
+	if (err && len)
+		OPENSSL_cleanse(out, len);
 	OPENSSL_cleanse(t, sizeof(t));
 	EVP_CIPHER_CTX_free(ctx); /* cleanses the key schedule */
 	return err;
+}
+
+int vu_aes_ccm_decrypt(const uint8_t *key, size_t key_len,
+		       const uint8_t nonce[12], const uint8_t *in, size_t len,
+		       const uint8_t tag[16], uint8_t *out)
+{
+	return ccm_crypt(key, key_len, nonce, in, len, tag, NULL, out);
 }
 
 int vu_aes_ccm_encrypt(const uint8_t *key, size_t key_len,
 		       const uint8_t nonce[12], const uint8_t *in, size_t len,
 		       uint8_t tag[16], uint8_t *out)
 {
-	const EVP_CIPHER *cipher = aes_ccm(key_len);
-	EVP_CIPHER_CTX *ctx;
-	uint8_t t[16];
-	int outl, err;
-
-	if (!ccm_args_ok(cipher, key, nonce, tag, in, len, out))
-		return -EINVAL;
-	ctx = EVP_CIPHER_CTX_new();
-	if (!ctx)
-		return -ENOMEM;
-	err = ccm_start(ctx, 1, cipher, key, nonce, NULL, len);
-	if (!err && EVP_EncryptUpdate(ctx, len ? out : t, &outl, len ? in : t,
-				      (int)len) != 1)
-		err = ossl_fail("EVP_EncryptUpdate(ccm)");
-	if (!err && EVP_EncryptFinal_ex(ctx, t, &outl) != 1)
-		err = ossl_fail("EVP_EncryptFinal_ex(ccm)");
-	if (!err &&
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_CCM_GET_TAG, 16, tag) != 1)
-		err = ossl_fail("EVP_CIPHER_CTX_ctrl(ccm get tag)");
-	if (err && len)
-		OPENSSL_cleanse(out, len);
-	OPENSSL_cleanse(t, sizeof(t));
-	EVP_CIPHER_CTX_free(ctx);
-	return err;
+	return ccm_crypt(key, key_len, nonce, in, len, NULL, tag, out);
 }
 
 /* ---- raw AES for the sector ciphers ---- */

@@ -301,30 +301,25 @@ static void diffuser_b_encrypt(uint32_t *d, size_t n)
 	}
 }
 
-/* Load the sector as words (encryption: after the sector-key XOR) and
- * store it back (decryption: with the XOR). */
-static void load_words(uint32_t *d, const uint8_t *p, size_t n,
-		       const uint8_t *key)
+/* The sector as little-endian words, for the diffusers. */
+static void load_words(uint32_t *d, const uint8_t *p, size_t n)
 {
-	uint32_t k[8];
-
-	for (int j = 0; j < 8; j++)
-		k[j] = key ? vu_le32(key + 4 * j) : 0;
 	for (size_t i = 0; i < n; i++)
-		d[i] = vu_le32(p + 4 * i) ^ k[i % 8];
-	vu_cleanse(k, sizeof(k));
+		d[i] = vu_le32(p + 4 * i);
 }
 
-static void store_words(uint8_t *p, const uint32_t *d, size_t n,
-			const uint8_t *key)
+static void store_words(uint8_t *p, const uint32_t *d, size_t n)
 {
-	uint32_t k[8];
-
-	for (int j = 0; j < 8; j++)
-		k[j] = key ? vu_le32(key + 4 * j) : 0;
 	for (size_t i = 0; i < n; i++)
-		vu_put_le32(p + 4 * i, d[i] ^ k[i % 8]);
-	vu_cleanse(k, sizeof(k));
+		vu_put_le32(p + 4 * i, d[i]);
+}
+
+/* XOR the 32-byte sector key over the sector's words, repeated.  Read
+ * from key in place, so no copy of it is left to wipe. */
+static void xor_sector_key(uint32_t *d, size_t n, const uint8_t key[32])
+{
+	for (size_t i = 0; i < n; i++)
+		d[i] ^= vu_le32(key + 4 * (i % 8));
 }
 
 /* The Elephant layer of one sector: after CBC decryption, or before CBC
@@ -334,10 +329,11 @@ static void elephant_decrypt(uint8_t *p, size_t len, const uint8_t key[32],
 {
 	size_t n = len / 4;
 
-	load_words(w, p, n, NULL);
+	load_words(w, p, n);
 	diffuser_b_decrypt(w, n);
 	diffuser_a_decrypt(w, n);
-	store_words(p, w, n, key); /* and XOR with the sector key */
+	xor_sector_key(w, n, key);
+	store_words(p, w, n);
 }
 
 static void elephant_encrypt(uint8_t *p, size_t len, const uint8_t key[32],
@@ -345,10 +341,11 @@ static void elephant_encrypt(uint8_t *p, size_t len, const uint8_t key[32],
 {
 	size_t n = len / 4;
 
-	load_words(w, p, n, key); /* XOR with the sector key first */
+	load_words(w, p, n);
+	xor_sector_key(w, n, key);
 	diffuser_a_encrypt(w, n);
 	diffuser_b_encrypt(w, n);
-	store_words(p, w, n, NULL);
+	store_words(p, w, n);
 }
 
 /* ---- the per-call work ---- */

@@ -11,7 +11,8 @@ static void drop(struct dir_cache *c, void *table)
 	free(table);
 }
 
-int dir_cache_get(struct dir_cache *c, uint64_t dir, void *ctx, void **out)
+const void *dir_cache_get(struct dir_cache *c, uint64_t dir, void *ctx,
+			  int *err)
 {
 	size_t lru = 0;
 	void *t;
@@ -20,27 +21,28 @@ int dir_cache_get(struct dir_cache *c, uint64_t dir, void *ctx, void **out)
 	for (size_t i = 0; i < DIR_CACHE_SLOTS; i++) {
 		if (c->slot[i].table && c->slot[i].dir == dir) {
 			c->slot[i].used = ++c->tick;
-			*out = c->slot[i].table;
-			return 0;
+			return c->slot[i].table;
 		}
 		if (c->slot[i].used < c->slot[lru].used)
 			lru = i;
 	}
 	t = calloc(1, c->table_size);
-	if (!t)
-		return vu_fail(-ENOMEM, "out of memory");
+	if (!t) {
+		*err = vu_fail(-ENOMEM, "out of memory");
+		return NULL;
+	}
 	r = c->build(ctx, dir, t);
 	if (r < 0) {
 		free(t);
-		return r;
+		*err = r;
+		return NULL;
 	}
 	if (c->slot[lru].table)
 		drop(c, c->slot[lru].table);
 	c->slot[lru].table = t;
 	c->slot[lru].dir = dir;
 	c->slot[lru].used = ++c->tick;
-	*out = t;
-	return 0;
+	return t;
 }
 
 void dir_cache_clear(struct dir_cache *c)

@@ -26,9 +26,11 @@ struct dir_cache {
 };
 
 /* The table of dir: cached, or built (with ctx) into the least recently
- * used slot.  A failed build leaves the cache as it was: 0, -ENOMEM or
- * what build returned. */
-int dir_cache_get(struct dir_cache *c, uint64_t dir, void *ctx, void **out);
+ * used slot.  NULL when that failed, with *err -ENOMEM or what build
+ * returned; a failed build leaves the cache as it was.  The table stays
+ * the cache's: valid until the next call. */
+const void *dir_cache_get(struct dir_cache *c, uint64_t dir, void *ctx,
+			  int *err);
 /* Free every table. */
 void dir_cache_clear(struct dir_cache *c);
 

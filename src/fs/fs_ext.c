@@ -372,17 +372,28 @@ static int ext_getattr(struct vu_fs *fs, uint64_t ino, struct vu_fs_stat *st)
 
 /* ---- directories ---- */
 
-static int ext_isdir(struct vu_fs *fs, uint64_t ino)
+/* ext_inode for an operation that takes one type of file (fmt, one of
+ * LINUX_S_IF*): err and "inode N is not a <what>" for any other. */
+static int ext_inode_of_type(struct vu_fs *fs, uint64_t ino,
+			     struct ext2_inode_large *in, unsigned int fmt,
+			     int err, const char *what)
 {
-	struct ext2_inode_large in;
-	int r = ext_inode(fs, ino, &in);
+	int r = ext_inode(fs, ino, in);
 
 	if (r < 0)
 		return r;
-	if (!LINUX_S_ISDIR(in.i_mode))
-		return fs_fail(fs, -ENOTDIR, "inode %" PRIu64 " is not a "
-			       "directory", ino);
+	if ((in->i_mode & LINUX_S_IFMT) != fmt)
+		return fs_fail(fs, err, "inode %" PRIu64 " is not a %s", ino,
+			       what);
 	return 0;
+}
+
+static int ext_isdir(struct vu_fs *fs, uint64_t ino)
+{
+	struct ext2_inode_large in;
+
+	return ext_inode_of_type(fs, ino, &in, LINUX_S_IFDIR, -ENOTDIR,
+				 "directory");
 }
 
 static int ext_lookup(struct vu_fs *fs, uint64_t dir, const char *name,
@@ -496,12 +507,10 @@ static int ext_readlink(struct vu_fs *fs, uint64_t ino, char *buf,
 	errcode_t c;
 	int r;
 
-	r = ext_inode(fs, ino, &in);
+	r = ext_inode_of_type(fs, ino, &in, LINUX_S_IFLNK, -EINVAL,
+			      "symbolic link");
 	if (r < 0)
 		return r;
-	if (!LINUX_S_ISLNK(in.i_mode))
-		return fs_fail(fs, -EINVAL, "inode %" PRIu64 " is not a "
-			       "symbolic link", ino);
 	len = EXT2_I_SIZE(&in);
 	if (len > EXT_LINK_MAX)
 		return fs_fail(fs, -EUCLEAN, "symbolic link %" PRIu64 ": "

@@ -281,8 +281,8 @@ static int ntfs_open(struct vu_fs *fs)
 		return vu_fail(-ENOMEM, "out of memory");
 	fs->priv = x;
 	x->names.table_size = sizeof(struct ntfs_names);
-	x->names.build = ntfs_names_fill;
-	x->names.clear_table = ntfs_names_clear;
+	x->names.build = ntfs_names_build;
+	x->names.clear_table = ntfs_names_free;
 	r = boot_read(fs, &mft_off);
 	if (r == 0)
 		r = mft_open(fs, mft_off);

@@ -618,8 +618,11 @@ static int is_dir(struct vu_fs *fs, uint64_t ino, struct xfs_inode *in)
 	return 0;
 }
 
-static void names_free(struct xfs_names *t)
+/* Also the directory cache's clear_table. */
+static void names_free(void *table)
 {
+	struct xfs_names *t = table;
+
 	for (size_t i = 0; i < t->n; i++)
 		free(t->v[i].name);
 	free(t->v);
@@ -674,8 +677,10 @@ out:
 
 /* Read directory dir's (name, inode) table through libfsxfs.  Entries
  * libfsxfs cannot read are skipped with a warning. */
-static int names_build(struct vu_fs *fs, uint64_t dir, struct xfs_names *t)
+static int names_build(void *ctx, uint64_t dir, void *table)
 {
+	struct vu_fs *fs = ctx;
+	struct xfs_names *t = table;
 	libfsxfs_file_entry_t *fe = NULL;
 	libfsxfs_error_t *err = NULL;
 	int count = 0, r;
@@ -712,28 +717,6 @@ out:
 	lib_entry_free(&fe);
 	if (r < 0)
 		names_free(t);
-	return r;
-}
-
-/* names_build and names_free as the directory cache calls them */
-static int names_fill(void *fs, uint64_t dir, void *t)
-{
-	return names_build(fs, dir, t);
-}
-
-static void names_clear(void *t)
-{
-	names_free(t);
-}
-
-/* The name table of dir, from the cache or built. */
-static int names_get(struct vu_fs *fs, uint64_t dir,
-		     const struct xfs_names **out)
-{
-	void *t = NULL;
-	int r = dir_cache_get(&X(fs)->names, dir, fs, &t);
-
-	*out = t;
 	return r;
 }
 
@@ -825,8 +808,8 @@ static int xfs_lookup(struct vu_fs *fs, uint64_t dir, const char *name,
 	}
 	if (!strcmp(name, ".."))
 		return parent_of(fs, &in, ino);
-	r = names_get(fs, dir, &t);
-	if (r < 0)
+	t = dir_cache_get(&X(fs)->names, dir, fs, &r);
+	if (!t)
 		return r;
 	hit = t->n ? bsearch(&key, t->v, t->n, sizeof(*t->v), name_cmp)
 		   : NULL;
@@ -848,8 +831,8 @@ static int xfs_readdir(struct vu_fs *fs, uint64_t dir, fs_dirent_fn fn,
 	r = is_dir(fs, dir, &in);
 	if (r < 0)
 		return r;
-	r = names_get(fs, dir, &t);
-	if (r < 0)
+	t = dir_cache_get(&X(fs)->names, dir, fs, &r);
+	if (!t)
 		return r;
 	for (size_t i = 0; i < t->n; i++) {
 		int had = vu_err_isset();
@@ -904,8 +887,8 @@ static int xfs_open(struct vu_fs *fs)
 	/* a few directories' tables (lookups in a few directories at a time
 	 * is the common pattern: a path walk, an ls -l) */
 	x->names.table_size = sizeof(struct xfs_names);
-	x->names.build = names_fill;
-	x->names.clear_table = names_clear;
+	x->names.build = names_build;
+	x->names.clear_table = names_free;
 	fs->priv = x;
 	r = sb_read(fs);
 	if (r < 0)

@@ -34,8 +34,10 @@ struct index_walk {
 	size_t cap;
 };
 
-void ntfs_names_free(struct ntfs_names *t)
+void ntfs_names_free(void *table)
 {
+	struct ntfs_names *t = table;
+
 	for (size_t i = 0; i < t->n; i++) {
 		free(t->v[i].name);
 		free(t->v[i].fold);
@@ -202,8 +204,10 @@ int ntfs_dir_check(struct vu_fs *fs, const struct ntfs_inode *in)
 }
 
 /* Read directory dir's $I30 index into a table of names. */
-static int names_build(struct vu_fs *fs, uint64_t dir, struct ntfs_names *t)
+int ntfs_names_build(void *ctx, uint64_t dir, void *table)
 {
+	struct vu_fs *fs = ctx;
+	struct ntfs_names *t = table;
 	struct index_walk w = { .fs = fs, .t = t };
 	const struct ntfs *x = N(fs);
 	const struct ntfs_attr *root, *ia;
@@ -281,27 +285,6 @@ out:
 	return r;
 }
 
-int ntfs_names_fill(void *fs, uint64_t dir, void *t)
-{
-	return names_build(fs, dir, t);
-}
-
-void ntfs_names_clear(void *t)
-{
-	ntfs_names_free(t);
-}
-
-/* The name table of dir, from the cache or built. */
-static int names_get(struct vu_fs *fs, uint64_t dir,
-		     const struct ntfs_names **out)
-{
-	void *t = NULL;
-	int r = dir_cache_get(&N(fs)->names, dir, fs, &t);
-
-	*out = t;
-	return r;
-}
-
 /* The parent of a directory, from its $FILE_NAME (a long name first). */
 static int parent_of(struct vu_fs *fs, const struct ntfs_inode *in,
 		     uint64_t *parent)
@@ -349,8 +332,8 @@ int ntfs_lookup(struct vu_fs *fs, uint64_t dir, const char *name,
 	ntfs_inode_free(&in);
 	if (r < 0 || !strcmp(name, ".") || !strcmp(name, ".."))
 		return r;
-	r = names_get(fs, dir, &t);
-	if (r < 0)
+	t = dir_cache_get(&N(fs)->names, dir, fs, &r);
+	if (!t)
 		return r;
 	/* exact: the first entry not before name */
 	for (lo = 0, hi = t->n; lo < hi;) {
@@ -404,8 +387,8 @@ int ntfs_readdir(struct vu_fs *fs, uint64_t dir, fs_dirent_fn fn,
 	r = ntfs_check_ino(fs, dir);
 	if (r < 0)
 		return r;
-	r = names_get(fs, dir, &t);
-	if (r < 0)
+	t = dir_cache_get(&N(fs)->names, dir, fs, &r);
+	if (!t)
 		return r;
 	for (size_t i = 0; i < t->n; i++) {
 		const struct ntfs_ent *e = &t->v[i];

@@ -150,10 +150,10 @@ int ntfs_getattr(struct vu_fs *fs, uint64_t ino, struct vu_fs_stat *st);
 int ntfs_readlink(struct vu_fs *fs, uint64_t ino, char *buf,
 		  size_t size);
 /* ntfs_dir.c */
-void ntfs_names_free(struct ntfs_names *t);
-/* names_build and ntfs_names_free as the directory cache calls them */
-int ntfs_names_fill(void *fs, uint64_t dir, void *table);
-void ntfs_names_clear(void *table);
+/* The directory cache's build and clear_table for struct ntfs_names
+ * (ctx: the struct vu_fs). */
+int ntfs_names_build(void *ctx, uint64_t dir, void *table);
+void ntfs_names_free(void *table);
 int ntfs_dir_check(struct vu_fs *fs, const struct ntfs_inode *in);
 int ntfs_lookup(struct vu_fs *fs, uint64_t dir, const char *name,
 		uint64_t *ino);
