@@ -10,6 +10,7 @@
 
 #include "audit/audit.h"
 #include "cli/cli.h"
+#include "unlock/unlock.h"
 
 #define DEFAULT_PERCENT 2.0
 

@@ -6,6 +6,7 @@
 #include "akv/ade.h"
 #include "cli/cli.h"
 #include "core/log.h"
+#include "unlock/unlock.h"
 
 int cli_key_option(int c, const char *arg, struct cli_keys *k)
 {

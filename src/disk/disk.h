@@ -1,6 +1,7 @@
 /* A disk as the user sees it: the container, its partition table and the
- * volumes with their ids (disk, p1, p2, ...) and probed kinds.  The CLI and
- * the FUSE front end both start here. */
+ * volumes with their ids (disk, p1, p2, ...) and probed kinds, with the
+ * metadata of encrypted ones.  The CLI and the FUSE front end both start
+ * here; src/unlock fills in what keys open (unlock/unlock.h). */
 #ifndef VU_DISK_H
 #define VU_DISK_H
 
@@ -9,7 +10,6 @@
 #include "bitlocker/bitlocker.h"
 #include "container/container.h"
 #include "disk/crypt.h"
-#include "keys/keyring.h"
 #include "luks/luks.h"
 #include "lvm/lvm.h"
 #include "core/blk.h"
@@ -81,12 +81,6 @@ int vu_disk_open(const char *path, struct vu_disk **out);
  * volumes follow, and every id gets its disk's position (d1p2, d2p1, d2
  * for a disk without partition table).  Before vu_disk_unlock. */
 int vu_disk_add(struct vu_disk *d, const char *path);
-/* Try the keys on every encrypted volume (a clear-key BitLocker volume
- * needs none).  A volume no key opens keeps its encrypted content and gets
- * lock_error; that is not a failure here: the front end decides whether
- * the volume was needed.  Returns <0 only for errors that are not about
- * keys (damaged metadata, out of memory, read failures). */
-int vu_disk_unlock(struct vu_disk *d, struct vu_keyring *kr);
 /* Non-zero when the volume is encrypted (BitLocker or LUKS). */
 int vu_volume_encrypted(const struct vu_volume *v);
 /* The volume's BitLocker metadata, or NULL when it is not a readable

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "disk/disk_int.h"
+#include "unlock/unlock_int.h"
 #include "fs/fs.h"
 
 #define ADE_CONFIG_DIR "/var/lib/azure_disk_encryption_config"
@@ -139,7 +139,7 @@ out:
 	return r;
 }
 
-int disk_find_headers(struct vu_disk *d, int *found)
+int unlock_find_headers(struct vu_disk *d, int *found)
 {
 	size_t before = d->nheaders;
 

@@ -2,14 +2,14 @@
  * Every key of a fitting kind is tried on every volume; the first that
  * opens it wins.  Why each key failed is kept, so that a volume that stays
  * locked gets one message naming its protectors and what was tried.
- * Which keys each scheme tries, in what order, is in crypt_<scheme>.c;
+ * Which keys each scheme tries, in what order, is in try_<scheme>.c;
  * here are the rounds, and LUKS headers kept apart from their volume. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
-#include "disk/disk_int.h"
+#include "unlock/unlock_int.h"
 #include "lvm/lvm_assemble.h"
 
 /* Use a decrypted volume in place of the stored one. */
@@ -33,9 +33,14 @@ static int use_plain(struct vu_volume *v, struct vu_blk *plain)
  * decrypted content in its place. */
 static int unlock_volume(struct vu_volume *v, struct vu_keyring *kr)
 {
+	const struct unlock_scheme *s = unlock_scheme_of(v->crypt);
 	struct vu_blk *plain;
-	int r = v->crypt->unlock(v, kr);
+	int r;
 
+	if (!s)
+		return vu_fail(-ENOTSUP, "%s: keys do not unlock %s volumes",
+			       v->id, v->crypt->name);
+	r = s->try_keys(v, kr);
 	if (r <= 0)
 		return r;
 	r = v->crypt->decrypted(v->crypt_state, &plain);
@@ -103,13 +108,13 @@ static int try_header(struct vu_disk *d, struct vu_keyring *kr,
 				r = 0;
 				continue;
 			}
-			r = crypt_luks_try_keys(l, kr, by, sizeof(by),
-						&key_number, &t->why);
+			r = unlock_luks_try_keys(l, kr, by, sizeof(by),
+						 &key_number, &t->why);
 			if (r < 0)
 				break;
 			if (r == 0) {
-				crypt_luks_keyslot_list(l, t->slots,
-							sizeof(t->slots));
+				unlock_luks_keyslot_list(l, t->slots,
+							 sizeof(t->slots));
 				nokey = 1; /* no key opens it: no volume will */
 				continue;
 			}
@@ -139,8 +144,8 @@ static int try_header(struct vu_disk *d, struct vu_keyring *kr,
 	if (!l && !nokey && err)
 		return vu_fail(err, "%s", first_err);
 	if (keyed && !t->why)
-		disk_note(&t->why, "the key opens the header but no volume "
-			      "decrypts to a recognisable file system");
+		unlock_note(&t->why, "the key opens the header but no volume "
+			    "decrypts to a recognisable file system");
 	return 0;
 }
 
@@ -155,7 +160,7 @@ static void header_lock_error(struct vu_disk *d, const char *name,
 		 t->candidates, t->candidates[0] ? ")" : "",
 		 t->slots[0] ? "; " : "", t->slots, t->why ? ": " : "",
 		 t->why ? t->why : "");
-	disk_note(&d->lock_error, msg);
+	unlock_note(&d->lock_error, msg);
 }
 
 /* --luks-header FILE: for a volume of any disk given. */
@@ -197,7 +202,7 @@ static int try_found_headers(struct vu_disk *d, struct vu_keyring *kr,
 		if (r < 0 && r != -ENOMEM) {
 			/* a damaged header file stops only its volume */
 			if (f->os_header)
-				disk_note(&d->lock_error, vu_errmsg(r));
+				unlock_note(&d->lock_error, vu_errmsg(r));
 			else
 				vu_log(VU_LOG_WARN, "%s", vu_errmsg(r));
 			vu_err_clear();
@@ -386,7 +391,7 @@ int vu_disk_unlock(struct vu_disk *d, struct vu_keyring *kr)
 
 		r = expand_lvm(d);
 		if (r == 0)
-			r = disk_find_headers(d, &found);
+			r = unlock_find_headers(d, &found);
 		if (r == 0)
 			r = try_found_headers(d, kr, &more);
 	}
