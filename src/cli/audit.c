@@ -259,9 +259,7 @@ static const char audit_help[] =
 	"  --add-disk IMAGE  another disk of the same VM (repeatable)\n";
 
 static const struct cli_command audit_command = {
-	.name = "audit", .help = audit_help,
-	.operands = "one IMAGE", .min_operands = 1, .max_operands = 1,
-	.shortopts = "h",
+	CLI_COMMAND("audit", audit_help, "one IMAGE", 1, 1, "h"),
 	.longopts = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "sample", required_argument, NULL, 's' },

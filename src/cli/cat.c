@@ -96,9 +96,7 @@ static const char help[] =
 	"\nKEYS:\n" CLI_KEY_HELP;
 
 static const struct cli_command cat_command = {
-	.name = "cat", .help = help,
-	.operands = "IMAGE VOLUME:PATH", .min_operands = 2, .max_operands = 2,
-	.shortopts = "h",
+	CLI_COMMAND("cat", help, "IMAGE VOLUME:PATH", 2, 2, "h"),
 	.longopts = { CLI_COMMON_OPTIONS },
 };
 

@@ -191,6 +191,12 @@ int cli_parse_size(const char *s, uint64_t *out);
 #define CLI_MAX_OPTIONS 32
 
 /* What cli_next_option needs to know of a command. */
+/* The head of a command's table: its name, help text, operands as usage
+ * errors name them with how many it takes, and its short options. */
+#define CLI_COMMAND(nm, hlp, ops, min, max, shorts)                         \
+	.name = (nm), .help = (hlp), .operands = (ops),                      \
+	.min_operands = (min), .max_operands = (max), .shortopts = (shorts)
+
 struct cli_command {
 	const char *name;		/* "extract": begins its usage errors */
 	const char *help;		/* printed for -h and --help */

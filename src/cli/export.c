@@ -122,9 +122,7 @@ static const char export_help[] =
 enum { OPT_FORCE = 'f', OPT_THREADS = 't' };
 
 static const struct cli_command export_command = {
-	.name = "export", .help = export_help,
-	.operands = "IMAGE VOLUME OUT", .min_operands = 3, .max_operands = 3,
-	.shortopts = "h",
+	CLI_COMMAND("export", export_help, "IMAGE VOLUME OUT", 3, 3, "h"),
 	.longopts = {
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "threads", required_argument, NULL, OPT_THREADS },

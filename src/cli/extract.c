@@ -275,10 +275,7 @@ static int finish(struct xtract *x, int r)
 }
 
 static const struct cli_command extract_command = {
-	.name = "extract", .help = help,
-	.operands = "IMAGE VOLUME:PATH DEST",
-	.min_operands = 3, .max_operands = 3,
-	.shortopts = "h",
+	CLI_COMMAND("extract", help, "IMAGE VOLUME:PATH DEST", 3, 3, "h"),
 	.longopts = {
 		{ "force", no_argument, NULL, 'f' },
 		CLI_COMMON_OPTIONS,

@@ -602,9 +602,7 @@ static const char info_help[] =
 	CLI_KEY_HELP;
 
 static const struct cli_command info_command = {
-	.name = "info", .help = info_help,
-	.operands = "one IMAGE", .min_operands = 1, .max_operands = 1,
-	.shortopts = "h",
+	CLI_COMMAND("info", info_help, "one IMAGE", 1, 1, "h"),
 	.longopts = {
 		{ "json", no_argument, NULL, 'j' },
 		CLI_COMMON_OPTIONS,

@@ -214,9 +214,7 @@ static const char keys_help[] =
 	CLI_KEY_HELP;
 
 static const struct cli_command keys_command = {
-	.name = "keys", .help = keys_help,
-	.operands = "one IMAGE", .min_operands = 1, .max_operands = 1,
-	.shortopts = "h",
+	CLI_COMMAND("keys", keys_help, "one IMAGE", 1, 1, "h"),
 	.longopts = {
 		{ "save", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },

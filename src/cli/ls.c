@@ -508,9 +508,7 @@ static const char help[] =
 	"\nKEYS:\n" CLI_KEY_HELP;
 
 static const struct cli_command ls_command = {
-	.name = "ls", .help = help,
-	.operands = "IMAGE [VOLUME:PATH]", .min_operands = 1, .max_operands = 2,
-	.shortopts = "hl",
+	CLI_COMMAND("ls", help, "IMAGE [VOLUME:PATH]", 1, 2, "hl"),
 	.longopts = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "long", no_argument, NULL, 'l' },

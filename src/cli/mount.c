@@ -72,9 +72,7 @@ static char *make_fsname(const char *image)
 }
 
 static const struct cli_command mount_command = {
-	.name = "mount", .help = mount_help,
-	.operands = "IMAGE MOUNTPOINT", .min_operands = 2, .max_operands = 2,
-	.shortopts = "hfo:",
+	CLI_COMMAND("mount", mount_help, "IMAGE MOUNTPOINT", 2, 2, "hfo:"),
 	.longopts = {
 		{ "foreground", no_argument, NULL, 'f' },
 		CLI_COMMON_OPTIONS,
