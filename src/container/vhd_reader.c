@@ -49,7 +49,8 @@ int vhd_bitmap_runs(struct vu_blk *file, uint64_t bitmap_off, int msb_first,
 
 		if (wend > end)
 			wend = end;
-		r = vu_blk_read(file, bits, (size_t)((wend - 1) / 8 - byte0 + 1),
+		r = vu_blk_read(file, bits,
+				(size_t)((wend - 1) / 8 - byte0 + 1),
 				bitmap_off + byte0);
 		if (r < 0)
 			return r;

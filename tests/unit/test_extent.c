@@ -35,7 +35,8 @@ struct toy {
 
 static uint8_t toy_byte(uint8_t id, uint64_t sector, uint32_t j)
 {
-	uint64_t x = (sector * 0x9e3779b97f4a7c15ull) ^ (j * 0xbf58476d1ce4e5b9ull) ^ id;
+	uint64_t x = (sector * 0x9e3779b97f4a7c15ull) ^
+		     (j * 0xbf58476d1ce4e5b9ull) ^ id;
 
 	x ^= x >> 29;
 	return (uint8_t)(x ^ (x >> 8));
@@ -171,10 +172,9 @@ static void build(struct built *b, int nruns)
 	}
 	for (int i = 0; i < nruns; i++) {
 		struct ref_run r = random_run(&b->ref);
+		struct vu_blk *lower = r.lower < 0 ? NULL : b->lower[r.lower];
 
-		assert_int_equal(vu_extent_map_add(m, r.length,
-						   r.lower < 0 ? NULL
-							       : b->lower[r.lower],
+		assert_int_equal(vu_extent_map_add(m, r.length, lower,
 						   r.lower_off,
 						   r.xf < 0 ? NULL : xf[r.xf],
 						   r.first_sector,
@@ -215,7 +215,8 @@ static void test_random_maps(void **state)
 		assert_memory_equal(got, want, b.ref.size);
 		for (int q = 0; q < 300; q++) {
 			uint64_t off = rnd(b.ref.size + 1);
-			uint64_t len = rnd(rnd(3) ? 9000 : b.ref.size - off + 1);
+			uint64_t len = rnd(rnd(3) ? 9000
+						   : b.ref.size - off + 1);
 
 			if (len > b.ref.size - off)
 				len = b.ref.size - off;
@@ -253,7 +254,8 @@ static void test_lookup_source(void **state)
 		a[i] = (uint8_t)(i * 7 + 3);
 	assert_int_equal(vu_mem_open(a, sizeof(a), "a", &lo), 0);
 	for (int i = 0; i < 30; i++)
-		assert_int_equal(vu_extent_map_add(m, 100 + i, i % 3 ? lo : NULL,
+		assert_int_equal(vu_extent_map_add(m, 100 + i,
+						   i % 3 ? lo : NULL,
 						   (uint64_t)i * 200, NULL, 0,
 						   0), 0);
 	assert_int_equal(vu_lookup_open(NULL, vu_extent_map_size(m), 512,
@@ -309,6 +311,55 @@ static void test_neighbours_merge(void **state)
 	vu_err_clear();
 	vu_extent_map_free(m);
 	vu_blk_unref(lo);
+}
+
+/* A transformed run longer than the walk's read-and-transform step, read
+ * whole and from an unaligned offset. */
+static void test_large_run(void **state)
+{
+	const size_t size = 3u << 20;
+	uint8_t *src = malloc(size), *got = malloc(size);
+	struct vu_extent_map *m = vu_extent_map_new();
+	struct toy *t = calloc(1, sizeof(*t));
+	const struct vu_xform *xf;
+	struct vu_blk *lo, *map;
+
+	(void)state;
+	assert_non_null(src);
+	assert_non_null(got);
+	assert_non_null(t);
+	for (size_t i = 0; i < size; i++)
+		src[i] = (uint8_t)(i * 31 + (i >> 9));
+	assert_int_equal(vu_mem_open(src, size, "big", &lo), 0);
+	t->ss = 4096;
+	t->id = 9;
+	t->fail_at = -1;
+	xf = vu_extent_map_xform(m, "toy", 4096, toy_apply, t, toy_free);
+	assert_non_null(xf);
+	/* sector 100 starts at byte 4096 of the source */
+	assert_int_equal(vu_extent_map_add(m, size - 8192, lo, 4096, xf, 100,
+					   4096), 0);
+	assert_int_equal(vu_extent_map_open(m, NULL, 512, "t", "t", &map), 0);
+	for (int k = 0; k < 2; k++) {
+		uint64_t off = k ? 777 : 0, len = map->size - off;
+
+		assert_int_equal(vu_blk_read(map, got, len, off), 0);
+		for (uint64_t p = 0; p < len; p++) {
+			uint64_t q = 4096 + off + p;
+			uint64_t sector = 100 + (q - 4096) / 4096;
+			uint8_t want = src[q] ^ toy_byte(9, sector,
+							 (uint32_t)(q % 4096));
+
+			if (got[p] != want)
+				fail_msg("byte %llu of a read at %llu",
+					 (unsigned long long)p,
+					 (unsigned long long)off);
+		}
+	}
+	vu_blk_unref(map);
+	vu_blk_unref(lo);
+	free(src);
+	free(got);
 }
 
 static void test_errors(void **state)
@@ -381,6 +432,7 @@ int main(void)
 		cmocka_unit_test(test_random_maps),
 		cmocka_unit_test(test_lookup_source),
 		cmocka_unit_test(test_neighbours_merge),
+		cmocka_unit_test(test_large_run),
 		cmocka_unit_test(test_errors),
 	};
 
