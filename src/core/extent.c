@@ -75,15 +75,15 @@ int vu_runs_read(vu_run_lookup_fn lookup, const void *ctx, void *out,
 		nrun = lookup(ctx, off, len, runs, VU_RUNS_MAX);
 		if (nrun < 0)
 			return nrun;
-		for (int i = 0; i < nrun && len; i++) {
+		if (nrun == 0 || runs[0].length == 0)
+			return vu_fail(-EIO, "extent map: nothing maps offset %"
+				       PRIu64, off);
+		for (int i = 0; i < nrun && len && runs[i].length; i++) {
 			const struct vu_run *run = &runs[i];
 			size_t n = run->length < len ? (size_t)run->length
 						     : len;
 			int r = 0;
 
-			if (n == 0)
-				return vu_fail(-EIO, "extent map: nothing "
-					       "maps offset %" PRIu64, off);
 			if (!run->lower)
 				memset(buf, 0, n);
 			else if (!run->xf)
@@ -97,9 +97,6 @@ int vu_runs_read(vu_run_lookup_fn lookup, const void *ctx, void *out,
 			off += n;
 			len -= n;
 		}
-		if (nrun == 0)
-			return vu_fail(-EIO, "extent map: nothing maps offset %"
-				       PRIu64, off);
 	}
 	return 0;
 }
@@ -281,8 +278,7 @@ int vu_extent_map_lookup(const void *ctx, uint64_t off, size_t len,
 	    off < m->runs[lo].start)
 		return vu_fail(-EIO, "extent map: no run maps offset %" PRIu64,
 			       off);
-	e = &m->runs[lo];
-	rel = off - e->start;
+	rel = off - m->runs[lo].start;
 	for (size_t k = 0; k < max && lo + k < m->n; k++) {
 		struct vu_run *out = &runs[k];
 
