@@ -33,6 +33,7 @@
 #include "core/bytes.h"
 #include "core/error.h"
 #include "crypto/crypto.h"
+#include "crypto/xts_wide.h"
 
 #define BATCH 64 /* sectors per IV / sector-key batch */
 #define MAX_SECTOR_SIZE (1u << 16)
@@ -480,6 +481,7 @@ static int xts_run(struct vu_aes *ecb, uint8_t *p, size_t k, size_t ss,
 	const size_t len = k * ss, gsz = XTS_GROUP * 16;
 	uint64_t lo = 0, hi = 0;
 	size_t next = 0; /* the sector whose T comes next */
+	int wide = vu_xts_wide_usable();
 	int err;
 
 	for (size_t off = 0; off < len;) {
@@ -492,13 +494,19 @@ static int xts_run(struct vu_aes *ecb, uint8_t *p, size_t k, size_t ss,
 				hi = vu_le64(t0[next] + 8);
 				next++;
 			}
-			xts_group(tw + j, d + j, lo, hi);
+			if (wide)
+				vu_xts_wide_group(tw + j, d + j, lo, hi);
+			else
+				xts_group(tw + j, d + j, lo, hi);
 			gf_mulx(&lo, &hi, XTS_GROUP);
 		}
 		err = vu_aes_run(ecb, NULL, d, d, n);
 		if (err)
 			return err;
-		xor_bytes(d, tw, n);
+		if (wide)
+			vu_xts_wide_xor(d, tw, n);
+		else
+			xor_bytes(d, tw, n);
 		off += n;
 	}
 	return 0;
