@@ -15,6 +15,8 @@ int cli_next_option(const struct cli_command *cmd, int argc, char **argv,
 				NULL)) != -1) {
 		if (c == 'h') {
 			fputs(cmd->help, stdout);
+			if (!cmd->keyless)
+				fputs("\nKEYS:\n" CLI_KEY_HELP, stdout);
 			*status = EXIT_OK;
 			return -1;
 		}
@@ -36,6 +38,10 @@ int cli_next_option(const struct cli_command *cmd, int argc, char **argv,
 	if (n < cmd->min_operands || n > cmd->max_operands) {
 		*status = cli_usage("%s: expected %s, got %d arguments",
 				    cmd->name, cmd->operands, n);
+		return -1;
+	}
+	if (cmd->keyless && k->given) {
+		*status = cli_usage("%s", cmd->keyless);
 		return -1;
 	}
 	return 0;

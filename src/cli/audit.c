@@ -260,6 +260,8 @@ static const char audit_help[] =
 
 static const struct cli_command audit_command = {
 	CLI_COMMAND("audit", audit_help, "one IMAGE", 1, 1, "h"),
+	.keyless = "audit takes no keys: it shows what can be read without "
+		   "them",
 	.longopts = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "sample", required_argument, NULL, 's' },
@@ -289,40 +291,40 @@ static int open_without_keys(const char *image, struct cli_keys *k,
 	return r;
 }
 
+/* "--sample PERCENT" as the fraction of each area to read: 0, or the
+ * usage error's status. */
+static int parse_sample(const char *s, double *fraction)
+{
+	char *end;
+	double p = strtod(s, &end);
+
+	if (end == s || *end || !(p > 0 && p <= 100))
+		return cli_usage("audit: --sample wants a percentage above 0 "
+				 "and at most 100, not '%s'", s);
+	*fraction = p / 100;
+	return 0;
+}
+
 int cmd_audit(int argc, char **argv)
 {
-	struct cli_keys keys = { 0 };
+	struct cli_frame f = { 0 };
 	struct vu_audit_opts o = { .fraction = DEFAULT_PERCENT / 100 };
 	struct vu_audit_report *rep = NULL;
 	struct cli_progress pr;
-	struct vu_disk *d = NULL;
 	int json = 0, c, r;
-	char *end;
 
-	while ((c = cli_next_option(&audit_command, argc, argv, &keys, &r)) > 0) {
-		if (c == 'j') {
+	while ((c = cli_next_option(&audit_command, argc, argv, &f.keys,
+				    &r)) > 0) {
+		if (c == 'j')
 			json = 1;
-		} else if (c == 'F') {
+		else if (c == 'F')
 			o.full = 1;
-		} else if (c == 's') {
-			double p = strtod(optarg, &end);
-			if (end == optarg || *end || !(p > 0 && p <= 100)) {
-				r = cli_usage("audit: --sample wants a percentage "
-					      "above 0 and at most 100, not '%s'",
-					      optarg);
-				goto out;
-			}
-			o.fraction = p / 100;
-		}
+		else if (c == 's' && (r = parse_sample(optarg, &o.fraction)))
+			goto out;
 	}
 	if (c < 0)
 		goto out;
-	if (keys.given) {
-		r = cli_usage("audit takes no keys: it shows what can be read "
-			      "without them");
-		goto out;
-	}
-	r = open_without_keys(argv[optind], &keys, &d);
+	r = open_without_keys(argv[optind], &f.keys, &f.d);
 	if (r < 0) {
 		r = audit_fail(r);
 		goto out;
@@ -330,7 +332,7 @@ int cmd_audit(int argc, char **argv)
 	cli_progress_start(&pr, "sampling", 1);
 	o.progress = progress;
 	o.arg = &pr;
-	r = vu_audit(d, &o, &rep);
+	r = vu_audit(f.d, &o, &rep);
 	cli_progress_end(&pr);
 	if (r < 0) {
 		r = audit_fail(r);
@@ -343,7 +345,6 @@ int cmd_audit(int argc, char **argv)
 	r = rep->exposed ? EXIT_FAIL : EXIT_OK;
 out:
 	vu_audit_report_free(rep);
-	vu_disk_close(d);
-	cli_keys_free(&keys);
+	cli_frame_close(&f);
 	return r;
 }

@@ -92,8 +92,7 @@ static const char help[] =
 	"Usage: vhdunlock cat IMAGE VOLUME:PATH[:STREAM] [KEYS]\n"
 	"Write the content of one file of a volume's file system to standard "
 	"output;\nsymbolic links are followed inside the volume.  PATH:STREAM "
-	"names an NTFS\nnamed stream, when no file of that whole name exists.\n"
-	"\nKEYS:\n" CLI_KEY_HELP;
+	"names an NTFS\nnamed stream, when no file of that whole name exists.\n";
 
 static const struct cli_command cat_command = {
 	CLI_COMMAND("cat", help, "IMAGE VOLUME:PATH", 2, 2, "h"),
@@ -106,7 +105,7 @@ int cmd_cat(int argc, char **argv)
 	int r;
 
 	/* cat has no options of its own: only the end of them comes back */
-	if (cli_next_option(&cat_command, argc, argv, &f.keys, &r) < 0)
+	if (cli_next_option(&cat_command, argc, argv, &f.frame.keys, &r) < 0)
 		goto out;
 	r = cli_fspath_operand(cat_command.name, argv[optind + 1], &f.path);
 	if (r != EXIT_OK)

@@ -165,9 +165,27 @@ int cli_open_disk(const char *image, struct cli_keys *k, struct vu_disk **d);
 int cli_locked_fail(const struct vu_volume *v);
 /* Report a detached LUKS header that opened no volume: exit status 3. */
 int cli_disk_locked_fail(const struct vu_disk *d);
+/* status, or 3 once each encrypted volume left locked (only when keys
+ * were given: without them that is what is expected) and a detached LUKS
+ * header that opened nothing are reported; a failure (1) stays as it is
+ * and reports nothing more.  For what shows a whole disk: info, ls, keys. */
+int cli_locked_status(const struct vu_disk *d, int keys_given, int status);
 /* Wipe the keys; unless k->hold_images, also end the images
  * (cli_images_end). */
 void cli_keys_free(struct cli_keys *k);
+
+/* What a command that opens IMAGE holds while it runs: the KEYS, then
+ * the disk they unlocked (cli_open_disk(image, &f.keys, &f.d)). */
+struct cli_frame {
+	struct cli_keys keys;
+	struct vu_disk *d;
+};
+/* Close the disk, then free the keys (the images end: --stats, access
+ * revoked); for a zero-initialised f too. */
+void cli_frame_close(struct cli_frame *f);
+/* cli_frame_close, and then r: an exit status as it is, a negative errno
+ * reported (cli_fail) only now, after what the images' end printed. */
+int cli_frame_end(struct cli_frame *f, int r);
 
 /* ---- IMAGE forms (image.c) ---- */
 /* Resolve spec (a path, URL, @FILE or resource ID): *name is what to give
@@ -199,7 +217,12 @@ int cli_parse_size(const char *s, uint64_t *out);
 
 struct cli_command {
 	const char *name;		/* "extract": begins its usage errors */
-	const char *help;		/* printed for -h and --help */
+	/* printed for -h and --help; the KEYS section (CLI_KEY_HELP)
+	 * follows it unless the command is keyless */
+	const char *help;
+	/* NULL for a command that takes KEYS; else the usage error for
+	 * KEYS given to it, once its options and operands are in order */
+	const char *keyless;
 	const char *operands;		/* "IMAGE VOLUME:PATH DEST": a wrong
 					   count is reported naming them */
 	int min_operands, max_operands;
@@ -214,8 +237,9 @@ struct cli_command {
  * for it, > 0); 0 once the options are over and argv[optind] on are as
  * many operands as cmd takes; or -1 when the command is to end now with
  * *status: EXIT_OK after the help, EXIT_USAGE after the usage error for an
- * unknown option or a wrong count of operands, or cli_fail's status for a
- * key option that failed.  k is for the caller to free in every case. */
+ * unknown option, a wrong count of operands or KEYS given to a keyless
+ * command, or cli_fail's status for a key option that failed.  k is for
+ * the caller to free in every case. */
 int cli_next_option(const struct cli_command *cmd, int argc, char **argv,
 		    struct cli_keys *k, int *status);
 

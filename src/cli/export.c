@@ -116,8 +116,7 @@ static const char export_help[] =
 	"  --threads N  read and decrypt with N threads, 1 to "
 	XSTR(EXPORT_MAX_THREADS) " (default:\n"
 	"               one per online CPU, at most "
-	XSTR(EXPORT_MAX_THREADS) ")\n"
-	"\nKEYS:\n" CLI_KEY_HELP;
+	XSTR(EXPORT_MAX_THREADS) ")\n";
 
 enum { OPT_FORCE = 'f', OPT_THREADS = 't' };
 
@@ -313,28 +312,24 @@ static int export_volume(const struct export_args *a, const struct vu_disk *d,
 
 int cmd_export(int argc, char **argv)
 {
-	struct cli_keys keys = { 0 };
+	struct cli_frame f = { 0 };
 	struct export_args a;
-	struct vu_disk *d = NULL;
 	struct vu_volume *v;
 	int r = 0, status = EXIT_OK;
 
-	if (parse_args(argc, argv, &a, &keys, &status) < 0)
+	if (parse_args(argc, argv, &a, &f.keys, &status) < 0)
 		goto out;
-	r = cli_open_disk(a.image, &keys, &d);
+	r = cli_open_disk(a.image, &f.keys, &f.d);
 	if (r < 0)
 		goto out;
-	v = find_volume(d, a.image, a.vol);
+	v = find_volume(f.d, a.image, a.vol);
 	if (!v) {
 		r = -EINVAL;
 		goto out;
 	}
-	status = check_unlocked(d, v, &keys);
+	status = check_unlocked(f.d, v, &f.keys);
 	if (status == EXIT_OK)
-		r = export_volume(&a, d, v);
+		r = export_volume(&a, f.d, v);
 out:
-	/* images end first (--stats, access revoked), then the error */
-	vu_disk_close(d);
-	cli_keys_free(&keys);
-	return r < 0 ? cli_fail(r) : status;
+	return cli_frame_end(&f, r < 0 ? r : status);
 }

@@ -254,8 +254,7 @@ static const char help[] =
 	"copies, devices and fifos\nare skipped; all-zero blocks become holes.  "
 	"DEST/" MANIFEST "\nlists every file copied, for sha256sum -c.\n"
 	"\n"
-	"  --force  overwrite existing files (never directories)\n"
-	"\nKEYS:\n" CLI_KEY_HELP;
+	"  --force  overwrite existing files (never directories)\n";
 
 static int finish(struct xtract *x, int r)
 {
@@ -288,8 +287,8 @@ int cmd_extract(int argc, char **argv)
 	struct xtract x = { 0 };
 	int ch, r;
 
-	while ((ch = cli_next_option(&extract_command, argc, argv, &f.keys,
-				     &r)) > 0)
+	while ((ch = cli_next_option(&extract_command, argc, argv,
+				     &f.frame.keys, &r)) > 0)
 		if (ch == 'f')
 			x.force = 1;
 	if (ch < 0)
@@ -308,7 +307,7 @@ int cmd_extract(int argc, char **argv)
 		goto out;
 	x.c = &f.c;
 	x.src = f.path.path;
-	r = extract_note_images(&x, f.d);
+	r = extract_note_images(&x, f.frame.d);
 	if (r < 0) {
 		r = cli_fail(r);
 		goto out;

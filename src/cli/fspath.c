@@ -217,20 +217,20 @@ void cli_fsvol_close(struct cli_fsvol *c)
 
 int cli_fscmd_open(struct cli_fscmd *f, const char *image)
 {
-	int r = cli_open_disk(image, &f->keys, &f->d);
+	struct cli_frame *fr = &f->frame;
+	int r = cli_open_disk(image, &fr->keys, &fr->d);
 
 	if (r < 0)
 		return cli_fail(r);
-	return cli_fsvol_open(&f->c, f->d, image, f->path.vol, f->keys.given);
+	return cli_fsvol_open(&f->c, fr->d, image, f->path.vol,
+			      fr->keys.given);
 }
 
 void cli_fscmd_close(struct cli_fscmd *f)
 {
 	cli_fsvol_close(&f->c);
-	vu_disk_close(f->d);
-	f->d = NULL;
 	cli_fspath_free(&f->path);
-	cli_keys_free(&f->keys);
+	cli_frame_close(&f->frame);
 }
 
 int cli_fs_fail(const struct cli_fsvol *c, const char *path, int err)

@@ -50,12 +50,11 @@ int cli_fsvol_open(struct cli_fsvol *c, struct vu_disk *d, const char *image,
 		   const char *id, int keys_given);
 void cli_fsvol_close(struct cli_fsvol *c);
 
-/* What ls, cat and extract hold while they run: the KEYS, the VOLUME:PATH
- * operand, the image and the volume's file system. */
+/* What ls, cat and extract hold while they run: the KEYS and the image,
+ * the VOLUME:PATH operand and the volume's file system. */
 struct cli_fscmd {
-	struct cli_keys keys;
+	struct cli_frame frame;
 	struct cli_fspath path;
-	struct vu_disk *d;
 	struct cli_fsvol c;
 };
 

@@ -598,8 +598,7 @@ static void print_text(const struct vu_disk *d)
 static const char info_help[] =
 	"Usage: vhdunlock info IMAGE [KEYS] [--json]\n"
 	"Show the container, the partition table and every volume of IMAGE; "
-	"with keys,\nalso what the encrypted volumes hold.\n\nKEYS:\n"
-	CLI_KEY_HELP;
+	"with keys,\nalso what the encrypted volumes hold.\n";
 
 static const struct cli_command info_command = {
 	CLI_COMMAND("info", info_help, "one IMAGE", 1, 1, "h"),
@@ -609,29 +608,12 @@ static const struct cli_command info_command = {
 	},
 };
 
-int cmd_info(int argc, char **argv)
+/* The exit status once d is shown: 1 when a volume could not be read,
+ * else as cli_locked_status. */
+static int info_status(const struct vu_disk *d, int keys_given)
 {
-	struct cli_keys keys = { 0 };
-	struct vu_disk *d;
-	int json = 0, c, r;
+	int r = EXIT_OK;
 
-	while ((c = cli_next_option(&info_command, argc, argv, &keys, &r)) > 0)
-		if (c == 'j')
-			json = 1;
-	if (c < 0) {
-		cli_keys_free(&keys);
-		return r;
-	}
-	r = cli_open_disk(argv[optind], &keys, &d);
-	if (r < 0) {
-		cli_keys_free(&keys);
-		return cli_fail(r);
-	}
-	if (json)
-		print_json(d);
-	else
-		print_text(d);
-	r = EXIT_OK;
 	for (size_t i = 0; i < d->nvolumes; i++) {
 		if (!d->volumes[i].error)
 			continue;
@@ -639,14 +621,27 @@ int cmd_info(int argc, char **argv)
 			vu_prog, d->volumes[i].id, d->volumes[i].error);
 		r = EXIT_FAIL;
 	}
-	/* Keys were given: every encrypted volume they leave locked is
-	 * named with its protectors. */
-	for (size_t i = 0; keys.given && i < d->nvolumes; i++)
-		if (d->volumes[i].lock_error && r != EXIT_FAIL)
-			r = cli_locked_fail(&d->volumes[i]);
-	if (d->lock_error && r != EXIT_FAIL)
-		r = cli_disk_locked_fail(d);
-	vu_disk_close(d);
-	cli_keys_free(&keys);
-	return r;
+	return cli_locked_status(d, keys_given, r);
+}
+
+int cmd_info(int argc, char **argv)
+{
+	struct cli_frame f = { 0 };
+	int json = 0, c, r;
+
+	while ((c = cli_next_option(&info_command, argc, argv, &f.keys,
+				    &r)) > 0)
+		if (c == 'j')
+			json = 1;
+	if (c < 0)
+		return cli_frame_end(&f, r);
+	r = cli_open_disk(argv[optind], &f.keys, &f.d);
+	if (r == 0) {
+		if (json)
+			print_json(f.d);
+		else
+			print_text(f.d);
+		r = info_status(f.d, f.keys.given);
+	}
+	return cli_frame_end(&f, r);
 }

@@ -214,6 +214,20 @@ int cli_disk_locked_fail(const struct vu_disk *d)
 	return EXIT_NOKEY;
 }
 
+int cli_locked_status(const struct vu_disk *d, int keys_given, int status)
+{
+	for (size_t i = 0; keys_given && i < d->nvolumes; i++) {
+		const struct vu_volume *v = &d->volumes[i];
+
+		if (vu_volume_encrypted(v) && v->lock_error &&
+		    status != EXIT_FAIL)
+			status = cli_locked_fail(v);
+	}
+	if (d->lock_error && status != EXIT_FAIL)
+		status = cli_disk_locked_fail(d);
+	return status;
+}
+
 void cli_keys_free(struct cli_keys *k)
 {
 	vu_keyring_free(&k->ring);
@@ -229,4 +243,17 @@ void cli_keys_free(struct cli_keys *k)
 		k->ca_file_abs = NULL;
 		k->ca_file = NULL;
 	}
+}
+
+void cli_frame_close(struct cli_frame *f)
+{
+	vu_disk_close(f->d);
+	f->d = NULL;
+	cli_keys_free(&f->keys);
+}
+
+int cli_frame_end(struct cli_frame *f, int r)
+{
+	cli_frame_close(f);
+	return r < 0 ? cli_fail(r) : r;
 }

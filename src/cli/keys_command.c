@@ -210,8 +210,7 @@ static const char keys_help[] =
 	"<protector GUID>.BEK (BitLocker) or <volume UUID>.key (LUKS), mode\n"
 	"0600 (DIR is made, mode 0700, if missing).\n\n"
 	"  --save DIR    write the keys found to DIR\n"
-	"  --json        one JSON document on standard output\n\nKEYS:\n"
-	CLI_KEY_HELP;
+	"  --json        one JSON document on standard output\n";
 
 static const struct cli_command keys_command = {
 	CLI_COMMAND("keys", keys_help, "one IMAGE", 1, 1, "h"),
@@ -222,15 +221,45 @@ static const struct cli_command keys_command = {
 	},
 };
 
+/* Describe each encrypted volume of d, save its key into save (when not
+ * NULL) and show it: as text, or into vols when that is not NULL.
+ * EXIT_OK, or cli_fail's status for a key that could not be saved (no
+ * volume is shown after it); *any: d has an encrypted volume. */
+static int show_volumes(const struct vu_disk *d, const struct vu_keyring *kr,
+			const char *save, json_object *vols, int *any)
+{
+	for (size_t i = 0; i < d->nvolumes; i++) {
+		const struct vu_volume *v = &d->volumes[i];
+		struct found_key f;
+		int r;
+
+		if (!vu_volume_encrypted(v))
+			continue;
+		*any = 1;
+		describe(v, kr, &f);
+		if (save && v->unlocked && f.file[0] && f.key) {
+			vu_err_clear();
+			r = save_key(save, &f);
+			if (r < 0)
+				return cli_fail(r);
+		}
+		if (vols)
+			json_object_array_add(vols, volume_json(v, &f));
+		else
+			volume_text(v, &f, save != NULL);
+	}
+	return EXIT_OK;
+}
+
 int cmd_keys(int argc, char **argv)
 {
-	struct cli_keys keys = { 0 };
-	struct vu_disk *d = NULL;
+	struct cli_frame f = { 0 };
 	const char *save = NULL;
 	json_object *doc = NULL, *vols = NULL;
-	int json = 0, c, r, status = EXIT_OK, any = 0;
+	int json = 0, c, r, any = 0;
 
-	while ((c = cli_next_option(&keys_command, argc, argv, &keys, &r)) > 0) {
+	while ((c = cli_next_option(&keys_command, argc, argv, &f.keys,
+				    &r)) > 0) {
 		if (c == 'j')
 			json = 1;
 		else if (c == 's')
@@ -243,7 +272,7 @@ int cmd_keys(int argc, char **argv)
 				     save, strerror(errno)));
 		goto out;
 	}
-	r = cli_open_disk(argv[optind], &keys, &d);
+	r = cli_open_disk(argv[optind], &f.keys, &f.d);
 	if (r < 0) {
 		r = cli_fail(r);
 		goto out;
@@ -255,43 +284,17 @@ int cmd_keys(int argc, char **argv)
 					       argv[optind]));
 		json_object_object_add(doc, "volumes", vols);
 	}
-	for (size_t i = 0; i < d->nvolumes; i++) {
-		struct vu_volume *v = &d->volumes[i];
-		struct found_key f;
-
-		if (!vu_volume_encrypted(v))
-			continue;
-		any = 1;
-		describe(v, &keys.ring, &f);
-		if (save && v->unlocked && f.file[0] && f.key) {
-			vu_err_clear();
-			r = save_key(save, &f);
-			if (r < 0) {
-				status = cli_fail(r);
-				break;
-			}
-		}
-		if (json)
-			json_object_array_add(vols, volume_json(v, &f));
-		else
-			volume_text(v, &f, save != NULL);
-	}
-	if (json && status == EXIT_OK)
+	r = show_volumes(f.d, &f.keys.ring, save, vols, &any);
+	if (json && r == EXIT_OK)
 		puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
 						    JSON_C_TO_STRING_NOSLASHESCAPE));
-	if (!any && status == EXIT_OK && !json)
+	if (!any && r == EXIT_OK && !json)
 		printf("no encrypted volume on %s\n", argv[optind]);
-	/* every encrypted volume left locked is named with its protectors */
-	for (size_t i = 0; status != EXIT_FAIL && i < d->nvolumes; i++)
-		if (vu_volume_encrypted(&d->volumes[i]) &&
-		    d->volumes[i].lock_error)
-			status = cli_locked_fail(&d->volumes[i]);
-	if (d->lock_error && status != EXIT_FAIL)
-		status = cli_disk_locked_fail(d);
-	r = status;
+	/* what keys is asked about: every encrypted volume left locked is
+	 * named, whether keys were given or not */
+	r = cli_locked_status(f.d, 1, r);
 out:
 	json_object_put(doc);
-	vu_disk_close(d);
-	cli_keys_free(&keys);
+	cli_frame_close(&f);
 	return r;
 }

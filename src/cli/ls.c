@@ -394,12 +394,7 @@ static int list_volumes(const struct vu_disk *d, const char *image, int json,
 			image, d->volumes[i].id, d->volumes[i].error);
 		r = EXIT_FAIL;
 	}
-	for (size_t i = 0; keys_given && i < d->nvolumes; i++)
-		if (d->volumes[i].lock_error && r != EXIT_FAIL)
-			r = cli_locked_fail(&d->volumes[i]);
-	if (d->lock_error && r != EXIT_FAIL)
-		r = cli_disk_locked_fail(d);
-	return r;
+	return cli_locked_status(d, keys_given, r);
 }
 
 /* ---- one path ---- */
@@ -504,8 +499,7 @@ static const char help[] =
 	"  -l      long listing: mode, links, uid, gid, size, mtime (UTC),\n"
 	"          name, -> target for symbolic links; NTFS named streams\n"
 	"          follow their file as NAME:STREAM lines\n"
-	"  --json  a JSON array of entries (schema: man vhdunlock)\n"
-	"\nKEYS:\n" CLI_KEY_HELP;
+	"  --json  a JSON array of entries (schema: man vhdunlock)\n";
 
 static const struct cli_command ls_command = {
 	CLI_COMMAND("ls", help, "IMAGE [VOLUME:PATH]", 1, 2, "hl"),
@@ -519,9 +513,9 @@ static const struct cli_command ls_command = {
 int cmd_ls(int argc, char **argv)
 {
 	struct cli_fscmd f = { 0 };
-	int json = 0, lng = 0, ch, r, nargs;
+	int json = 0, lng = 0, ch, r;
 
-	while ((ch = cli_next_option(&ls_command, argc, argv, &f.keys,
+	while ((ch = cli_next_option(&ls_command, argc, argv, &f.frame.keys,
 				     &r)) > 0) {
 		switch (ch) {
 		case 'j':
@@ -534,11 +528,13 @@ int cmd_ls(int argc, char **argv)
 	}
 	if (ch < 0)
 		goto out;
-	nargs = argc - optind;
-	if (nargs == 1) {
-		r = cli_open_disk(argv[optind], &f.keys, &f.d);
+	if (argc - optind == 1) {
+		struct cli_frame *fr = &f.frame;
+
+		r = cli_open_disk(argv[optind], &fr->keys, &fr->d);
 		r = r < 0 ? cli_fail(r)
-			  : list_volumes(f.d, argv[optind], json, f.keys.given);
+			  : list_volumes(fr->d, argv[optind], json,
+					 fr->keys.given);
 		goto out;
 	}
 	r = cli_fspath_operand(ls_command.name, argv[optind + 1], &f.path);

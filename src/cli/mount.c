@@ -31,8 +31,7 @@ static const char mount_help[] =
 	"                    ro is always added; with allow_other the files' own\n"
 	"                    owners and modes apply to other users, without it\n"
 	"                    only you reach the mount, and read every file)\n"
-	"  -h, --help        show this help\n"
-	"\nKEYS:\n" CLI_KEY_HELP;
+	"  -h, --help        show this help\n";
 
 /* "a,b" + "c" = "a,b,c" */
 static int append_opts(char **all, const char *more)
@@ -79,18 +78,59 @@ static const struct cli_command mount_command = {
 	},
 };
 
+/* Open image with the keys into f.  Keys were given for a reason: a volume
+ * they leave locked is an error (3), not an encrypted .img; without keys
+ * each encrypted volume is served as its ciphertext, with a warning. */
+static int open_volumes(const char *image, struct cli_frame *f)
+{
+	int r = cli_open_disk(image, &f->keys, &f->d);
+
+	if (r < 0)
+		return cli_fail(r);
+	for (size_t i = 0; i < f->d->nvolumes; i++) {
+		struct vu_volume *v = &f->d->volumes[i];
+
+		if (v->lock_error && f->keys.given)
+			return cli_locked_fail(v);
+		if (vu_volume_encrypted(v) && !v->unlocked)
+			vu_log(VU_LOG_WARN, "%s is encrypted (%s) and no key was "
+			       "given: %s.img is its encrypted content", v->id,
+			       vu_kind_name(v->probe.kind), v->id);
+	}
+	/* The keys have done their work; the unlocked volumes hold what
+	 * they need.  Wipe them before serving anything (the images stay
+	 * open: they are revoked at unmount). */
+	f->keys.hold_images = 1;
+	cli_keys_free(&f->keys);
+	f->keys.hold_images = 0;
+	return EXIT_OK;
+}
+
+/* libfuse unmounts by the path it was given, after the daemon has changed
+ * to /: *mp is arg made absolute (for the caller to free), a directory. */
+static int mount_point(const char *arg, char **mp)
+{
+	struct stat st;
+
+	*mp = realpath(arg, NULL);
+	if (!*mp)
+		return cli_fail(vu_fail(-ENOENT, "%s: mount point: %s", arg,
+					strerror(errno)));
+	if (stat(*mp, &st) < 0 || !S_ISDIR(st.st_mode))
+		return cli_fail(vu_fail(-ENOTDIR, "%s: mount point is not a "
+					"directory", arg));
+	return EXIT_OK;
+}
+
 int cmd_mount(int argc, char **argv)
 {
-	struct cli_keys keys = { 0 };
-	struct vu_disk *d = NULL;
-	struct vu_fuse *f = NULL;
+	struct cli_frame f = { 0 };
+	struct vu_fuse *fuse = NULL;
 	struct vu_fuse_opts fo = { 0 };
 	char *options = NULL, *mp = NULL, *fsname = NULL;
-	const char *image;
-	struct stat st;
 	int c, r, status = EXIT_FAIL;
 
-	while ((c = cli_next_option(&mount_command, argc, argv, &keys,
+	while ((c = cli_next_option(&mount_command, argc, argv, &f.keys,
 				    &status)) > 0) {
 		switch (c) {
 		case 'f':
@@ -107,48 +147,13 @@ int cmd_mount(int argc, char **argv)
 	}
 	if (c < 0)
 		goto out;
-	image = argv[optind];
-
-	r = cli_open_disk(image, &keys, &d);
-	if (r < 0) {
-		status = cli_fail(r);
+	status = open_volumes(argv[optind], &f);
+	if (status != EXIT_OK)
 		goto out;
-	}
-	for (size_t i = 0; i < d->nvolumes; i++) {
-		struct vu_volume *v = &d->volumes[i];
-
-		if (v->lock_error && keys.given) {
-			/* Keys were given for a reason: a volume they leave
-			 * locked is an error, not an encrypted .img. */
-			status = cli_locked_fail(v);
-			goto out;
-		}
-		if (vu_volume_encrypted(v) && !v->unlocked)
-			vu_log(VU_LOG_WARN, "%s is encrypted (%s) and no key was "
-			       "given: %s.img is its encrypted content", v->id,
-			       vu_kind_name(v->probe.kind), v->id);
-	}
-	/* The keys have done their work; the unlocked volumes hold what
-	 * they need.  Wipe them before serving anything (the images stay
-	 * open: they are revoked at unmount). */
-	keys.hold_images = 1;
-	cli_keys_free(&keys);
-	keys.hold_images = 0;
-
-	/* libfuse unmounts by the path it was given, after the daemon has
-	 * changed to /: give it an absolute one. */
-	mp = realpath(argv[optind + 1], NULL);
-	if (!mp) {
-		status = cli_fail(vu_fail(-ENOENT, "%s: mount point: %s",
-					  argv[optind + 1], strerror(errno)));
+	status = mount_point(argv[optind + 1], &mp);
+	if (status != EXIT_OK)
 		goto out;
-	}
-	if (stat(mp, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		status = cli_fail(vu_fail(-ENOTDIR, "%s: mount point is not a "
-					  "directory", argv[optind + 1]));
-		goto out;
-	}
-	fsname = make_fsname(d->images[0].path);
+	fsname = make_fsname(f.d->images[0].path);
 	if (!fsname) {
 		status = cli_fail(vu_fail(-ENOMEM, "out of memory"));
 		goto out;
@@ -156,20 +161,19 @@ int cmd_mount(int argc, char **argv)
 	fo.mountpoint = mp;
 	fo.fsname = fsname;
 	fo.options = options;
-	r = vu_fuse_mount(d, &fo, &f);
+	r = vu_fuse_mount(f.d, &fo, &fuse);
 	if (r < 0) {
 		status = r == -EINVAL ? cli_usage("mount: %s", vu_errmsg(r))
 				      : cli_fail(r);
 		vu_err_clear();
 		goto out;
 	}
-	vu_log(VU_LOG_INFO, "%s mounted at %s", d->images[0].path, mp);
-	r = vu_fuse_run(f);
+	vu_log(VU_LOG_INFO, "%s mounted at %s", f.d->images[0].path, mp);
+	r = vu_fuse_run(fuse);
 	status = r < 0 ? cli_fail(r) : EXIT_OK;
 out:
-	vu_fuse_free(f); /* unmounts when still mounted */
-	vu_disk_close(d);
-	cli_keys_free(&keys);
+	vu_fuse_free(fuse); /* unmounts when still mounted */
+	cli_frame_close(&f);
 	free(options);
 	free(fsname);
 	free(mp);
