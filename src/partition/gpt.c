@@ -17,6 +17,7 @@
 #include "core/guid.h"
 #include "core/log.h"
 #include "partition/gpt_format.h"
+#include "partition/gpt_int.h"
 
 enum { HDR_OK, HDR_ABSENT, HDR_BAD };
 
@@ -285,13 +286,81 @@ fail:
 	return r;
 }
 
+/* Load the copy of the table to use into pri or bak and point *use at it:
+ * the primary when it is sound, else the backup (with a warning).  0,
+ * -ENOENT when neither is there, or -EUCLEAN naming what is wrong with
+ * both. */
+static int pick_copy(struct vu_blk *disk, uint32_t sector_size,
+		     struct gpt_copy *pri, struct gpt_copy *bak,
+		     const struct gpt_copy **use)
+{
+	uint64_t lbas = disk->size / sector_size;
+	int sp, sb;
+
+	sp = load_copy(disk, sector_size, GPT_PRIMARY_LBA, pri);
+	if (sp < 0)
+		return sp;
+	if (sp == HDR_OK) {
+		*use = pri;
+		return 0;
+	}
+	/* The backup is at the last LBA; a header that is readable but
+	 * damaged may still point at where it was written. */
+	if (lbas > 2)
+		sb = load_copy(disk, sector_size, lbas - 1, bak);
+	else
+		sb = why(bak, HDR_ABSENT,
+			 "disk of %" PRIu64 " sectors of %u bytes has no room for it",
+			 lbas, sector_size);
+	if (sb >= 0 && sb != HDR_OK && sp == HDR_BAD &&
+	    pri->h.alternate_lba > 2 && pri->h.alternate_lba < lbas - 1) {
+		struct gpt_copy alt = { 0 };
+		int sa = load_copy(disk, sector_size, pri->h.alternate_lba,
+				   &alt);
+
+		if (sa == HDR_OK) {
+			copy_free(bak);
+			*bak = alt;
+			sb = sa;
+		} else {
+			copy_free(&alt);
+			if (sa < 0)
+				sb = sa;
+		}
+	}
+	if (sb < 0)
+		return sb;
+	if (sb == HDR_OK) {
+		*use = bak;
+		vu_log(VU_LOG_WARN,
+		       "%s: gpt: primary header at LBA 1 is damaged (%s); using the backup header at LBA %" PRIu64,
+		       disk->desc, pri->why, bak->lba);
+		return 0;
+	}
+	if (sp == HDR_ABSENT && sb == HDR_ABSENT)
+		return -ENOENT;
+	return vu_blk_fail(disk, -EUCLEAN,
+			   "gpt: primary header at LBA 1: %s; backup header at LBA %" PRIu64
+			   ": %s (sector size %u)",
+			   pri->why, bak->lba, bak->why, sector_size);
+}
+
+static int check_sector_size(struct vu_blk *disk, uint32_t sector_size)
+{
+	if (sector_size < 512 || sector_size > 65536 ||
+	    !vu_is_pow2(sector_size))
+		return vu_blk_fail(disk, -EINVAL,
+				   "gpt: sector size %u, expected a power of two in 512..65536",
+				   sector_size);
+	return 0;
+}
+
 int vu_gpt_parse(struct vu_blk *disk, uint32_t sector_size,
 		 struct vu_ptable *out)
 {
 	struct gpt_copy pri = { 0 }, bak = { 0 };
 	const struct gpt_copy *use = NULL;
-	uint64_t lbas;
-	int sp, sb, r;
+	int r;
 
 	if (out)
 		memset(out, 0, sizeof(*out));
@@ -299,69 +368,36 @@ int vu_gpt_parse(struct vu_blk *disk, uint32_t sector_size,
 		return vu_fail(-EINVAL, "gpt: no disk or table");
 	if (!sector_size)
 		sector_size = disk->sector_size;
-	if (sector_size < 512 || sector_size > 65536 ||
-	    !vu_is_pow2(sector_size))
-		return vu_blk_fail(disk, -EINVAL,
-				   "gpt: sector size %u, expected a power of two in 512..65536",
-				   sector_size);
-	lbas = disk->size / sector_size;
-
-	sp = load_copy(disk, sector_size, GPT_PRIMARY_LBA, &pri);
-	if (sp < 0) {
-		r = sp;
-		goto out;
-	}
-	if (sp == HDR_OK) {
-		use = &pri;
-	} else {
-		/* The backup is at the last LBA; a header that is readable
-		 * but damaged may still point at where it was written. */
-		if (lbas > 2)
-			sb = load_copy(disk, sector_size, lbas - 1, &bak);
-		else
-			sb = why(&bak, HDR_ABSENT,
-				 "disk of %" PRIu64 " sectors of %u bytes has no room for it",
-				 lbas, sector_size);
-		if (sb >= 0 && sb != HDR_OK && sp == HDR_BAD &&
-		    pri.h.alternate_lba > 2 && pri.h.alternate_lba < lbas - 1) {
-			struct gpt_copy alt = { 0 };
-			int sa = load_copy(disk, sector_size,
-					   pri.h.alternate_lba, &alt);
-
-			if (sa == HDR_OK) {
-				copy_free(&bak);
-				bak = alt;
-				sb = sa;
-			} else {
-				copy_free(&alt);
-				if (sa < 0)
-					sb = sa;
-			}
-		}
-		if (sb < 0) {
-			r = sb;
-			goto out;
-		}
-		if (sb == HDR_OK) {
-			use = &bak;
-			vu_log(VU_LOG_WARN,
-			       "%s: gpt: primary header at LBA 1 is damaged (%s); using the backup header at LBA %" PRIu64,
-			       disk->desc, pri.why, bak.lba);
-		} else if (sp == HDR_ABSENT && sb == HDR_ABSENT) {
-			r = -ENOENT;
-			goto out;
-		} else {
-			r = vu_blk_fail(disk, -EUCLEAN,
-					"gpt: primary header at LBA 1: %s; backup header at LBA %" PRIu64
-					": %s (sector size %u)",
-					pri.why, bak.lba, bak.why, sector_size);
-			goto out;
-		}
-	}
-	r = fill(disk, sector_size, use, out);
+	r = check_sector_size(disk, sector_size);
+	if (r == 0)
+		r = pick_copy(disk, sector_size, &pri, &bak, &use);
+	if (r == 0)
+		r = fill(disk, sector_size, use, out);
 	if (r == 0 && use == &bak)
 		out->used_backup = 1;
-out:
+	copy_free(&pri);
+	copy_free(&bak);
+	return r;
+}
+
+int gpt_load_table(struct vu_blk *disk, uint32_t sector_size,
+		   struct gpt_header *h, uint8_t **entries)
+{
+	struct gpt_copy pri = { 0 }, bak = { 0 };
+	const struct gpt_copy *use = NULL;
+	int r = check_sector_size(disk, sector_size);
+
+	*entries = NULL;
+	if (r == 0)
+		r = pick_copy(disk, sector_size, &pri, &bak, &use);
+	if (r == 0) {
+		*h = use->h;
+		*entries = use->entries;
+		if (use == &pri)
+			pri.entries = NULL;
+		else
+			bak.entries = NULL;
+	}
 	copy_free(&pri);
 	copy_free(&bak);
 	return r;

@@ -79,4 +79,23 @@ static inline void gpt_header_decode(const uint8_t *h, struct gpt_header *g)
 	g->entries_crc = vu_le32(h + GPT_H_ENTRIES_CRC);
 }
 
+/* The fields of g into the header at h (header_size bytes, zeroed by the
+ * caller), the signature with them; both CRCs as g has them. */
+static inline void gpt_header_encode(uint8_t *h, const struct gpt_header *g)
+{
+	memcpy(h + GPT_H_SIGNATURE, GPT_SIGNATURE, GPT_SIGNATURE_LEN);
+	vu_put_le32(h + GPT_H_REVISION, g->revision);
+	vu_put_le32(h + GPT_H_HEADER_SIZE, g->header_size);
+	vu_put_le32(h + GPT_H_HEADER_CRC, g->header_crc);
+	vu_put_le64(h + GPT_H_MY_LBA, g->my_lba);
+	vu_put_le64(h + GPT_H_ALTERNATE_LBA, g->alternate_lba);
+	vu_put_le64(h + GPT_H_FIRST_USABLE, g->first_usable);
+	vu_put_le64(h + GPT_H_LAST_USABLE, g->last_usable);
+	memcpy(h + GPT_H_DISK_GUID, g->disk_guid, 16);
+	vu_put_le64(h + GPT_H_ENTRIES_LBA, g->entries_lba);
+	vu_put_le32(h + GPT_H_NUM_ENTRIES, g->num_entries);
+	vu_put_le32(h + GPT_H_ENTRY_SIZE, g->entry_size);
+	vu_put_le32(h + GPT_H_ENTRIES_CRC, g->entries_crc);
+}
+
 #endif
