@@ -118,6 +118,7 @@ int main(int argc, char **argv)
 	} commands[] = {
 		{ "info", cmd_info },
 		{ "export", cmd_export },
+		{ "decrypt", cmd_decrypt },
 		{ "ls", cmd_ls },
 		{ "cat", cmd_cat },
 		{ "extract", cmd_extract },
