@@ -38,8 +38,13 @@ static void catch_signals(struct sigaction *old)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
+	for (size_t i = 0; i < sizeof(caught) / sizeof(caught[0]); i++) {
 		sigaction(caught[i], &sa, &old[i]);
+		/* a signal ignored (nohup, a background job's SIGINT) stays
+		 * ignored: it would not have ended the program */
+		if (old[i].sa_handler == SIG_IGN)
+			sigaction(caught[i], &old[i], NULL);
+	}
 }
 
 static void restore_signals(const struct sigaction *old)

@@ -200,6 +200,25 @@ for mode in $((reads / 2)) "$((reads * 3 / 4))+"; do
 		fail "read $mode of $reads: exit $rc, $(ls), $(cat err)"
 done
 
+# SIGTERM while writing: a 16 GiB disk of holes read by one thread takes
+# seconds; once its temporary file is there the process is stopped, sent
+# SIGTERM and let go on
+truncate -s 16G big.raw
+"$VHDUNLOCK" decrypt big.raw out-big --format raw --threads 1 >/dev/null 2>err &
+pid=$!
+seen=
+for _ in $(seq 200); do
+	ls | grep -q '^out-big\.vhdunlock-' && { seen=1; break; }
+	sleep 0.05
+done
+[ -n "$seen" ] && kill -STOP "$pid" && kill -TERM "$pid" && kill -CONT "$pid"
+wait "$pid"
+rc=$?
+[ -n "$seen" ] && [ $rc -eq 143 ] && [ ! -e out-big ] && [ -z "$(ls | grep vhdunlock-)" ] &&
+	ok "SIGTERM half-way: no OUT, no temporary" ||
+	fail "SIGTERM: seen '$seen', exit $rc, $(ls | grep out-big), $(cat err)"
+rm -f big.raw out-big out-big.vhdunlock-*
+
 # ---- formats and sizes ----
 V decrypt disk-fixed.vhd out-x --format vhdx >stdout 2>err
 rc=$?
