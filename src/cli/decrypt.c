@@ -206,8 +206,9 @@ static int check_plan(const struct plan *p, int require_all)
 				fprintf(stderr, "%s: %s: %s: no key unlocked "
 					"it (--require-all)\n", vu_prog,
 					v->id, kind);
-			if (status == EXIT_OK)
-				status = EXIT_NOKEY;
+			/* before a volume not supported: a key may be
+			 * what the user lacks first */
+			status = EXIT_NOKEY;
 		} else if (p->vols[i].act == ACT_LOCKED) {
 			vu_log(VU_LOG_WARN, "%s: %s: no key unlocked it; "
 			       "copied encrypted", v->id, kind);
@@ -215,7 +216,8 @@ static int check_plan(const struct plan *p, int require_all)
 			fprintf(stderr, "%s: %s: %s: decrypting in place is "
 				"not supported yet (--require-all)\n",
 				vu_prog, v->id, kind);
-			status = EXIT_FAIL;
+			if (status == EXIT_OK)
+				status = EXIT_FAIL;
 		} else if (p->vols[i].act == ACT_UNSUPPORTED) {
 			vu_log(VU_LOG_WARN, "%s: %s: decrypting in place is "
 			       "not supported yet; copied encrypted", v->id,
