@@ -157,6 +157,18 @@ done
 [ $(($(stat -c %b out-raw) * $(stat -c %B out-raw))) -lt $((size - 8 * MiB)) ] &&
 	ok "raw output sparse" || fail "raw output: $(stat -c %b out-raw) blocks, not sparse"
 
+# a BitLocker volume whose encryption was paused half-way comes out whole
+# and plain
+"$mk" --method xts-128 --bek-dir keys --recovery-password-file rp.txt --partial $((16 * MiB)) \
+	plain.ntfs blp.img >/dev/null || fail "mkbitlk --partial"
+cp disk.raw partial.raw
+dd if=blp.img of=partial.raw bs=512 seek="$p2start" conv=notrunc status=none
+rm -f out-partial
+V decrypt partial.raw out-partial --format raw --bek keys >stdout 2>err &&
+	cmp -s out-partial want.raw && ok "half-encrypted BitLocker: whole and plain" ||
+	fail "half-encrypted BitLocker: $(cat err), $(cmp out-partial want.raw)"
+rm -f blp.img partial.raw out-partial
+
 # ---- no key ----
 rm -f out-nokey
 V decrypt disk-fixed.vhd out-nokey --format raw >stdout 2>err
