@@ -245,6 +245,7 @@ int cli_next_option(const struct cli_command *cmd, int argc, char **argv,
 
 int cmd_info(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_decrypt(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_cat(int argc, char **argv);
 int cmd_extract(int argc, char **argv);

@@ -10,95 +10,9 @@
 
 #include "cli/cli.h"
 #include "cli/export_pool.h"
+#include "cli/output.h"
 #include "core/log.h"
 #include "disk/disk.h"
-
-static int write_all(int fd, const uint8_t *p, size_t n, const char *out)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return vu_fail(-EIO, "%s: write failed: %s", out,
-				       strerror(errno));
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int all_zero(const uint8_t *p, size_t n)
-{
-	return n == 0 || (p[0] == 0 && !memcmp(p, p + 1, n - 1));
-}
-
-/* The image must never be written: refuse an OUT that is one of the files
- * of the image chain. */
-static int check_not_image(const struct vu_disk *d, int fd, const char *out)
-{
-	struct stat o, s;
-
-	if (fstat(fd, &o) < 0)
-		return vu_fail(-EIO, "%s: cannot stat: %s", out,
-			       strerror(errno));
-	for (size_t k = 0; k < d->nimages; k++) {
-		const struct vu_container_info *c = &d->images[k].container;
-
-		for (size_t i = 0; i < c->chain_len; i++)
-			if (stat(c->chain[i].path, &s) == 0 &&
-			    s.st_dev == o.st_dev && s.st_ino == o.st_ino)
-				return vu_fail(-EINVAL, "%s: is the image %s "
-					       "itself; refusing to overwrite "
-					       "it", out, c->chain[i].path);
-	}
-	return 0;
-}
-
-/* Where the chunks go, in order (export_pool's sink). */
-struct export_out {
-	int fd;
-	int sparse;		/* a regular file: zero chunks become holes */
-	const char *path;	/* OUT, for messages */
-	struct cli_progress pr;
-};
-
-static int write_chunk(void *arg, const uint8_t *buf, size_t n, uint64_t off)
-{
-	struct export_out *o = arg;
-	int r;
-
-	/* Zero chunks become holes in a regular file: a 30 GB disk that is
-	 * mostly empty exports quickly and takes little space, and reads
-	 * back the same. */
-	if (o->sparse && all_zero(buf, n)) {
-		if (lseek(o->fd, (off_t)n, SEEK_CUR) < 0)
-			return vu_fail(-EIO, "%s: seek failed: %s", o->path,
-				       strerror(errno));
-	} else {
-		r = write_all(o->fd, buf, n, o->path);
-		if (r < 0)
-			return r;
-	}
-	cli_progress_update(&o->pr, off + n);
-	return 0;
-}
-
-static int copy_volume(struct vu_volume *v, int fd, int sparse,
-		       const char *out, unsigned threads)
-{
-	struct export_out o = { .fd = fd, .sparse = sparse, .path = out };
-	uint64_t size = v->blk->size;
-	int r;
-
-	cli_progress_start(&o.pr, v->id, size);
-	r = export_pool_run(v->blk, threads, write_chunk, &o);
-	if (r == 0 && sparse && ftruncate(fd, (off_t)size) < 0)
-		r = vu_fail(-EIO, "%s: cannot set size: %s", out,
-			    strerror(errno));
-	cli_progress_end(&o.pr);
-	return r;
-}
 
 /* ---- the command ---- */
 
@@ -135,25 +49,6 @@ struct export_args {
 	unsigned threads;
 };
 
-/* "--threads N": a whole number from 1 to EXPORT_MAX_THREADS, nothing
- * else (no sign, no spaces, no suffix). */
-static int parse_threads(const char *s, unsigned *n)
-{
-	unsigned long v = 0;
-	const char *c;
-
-	for (c = s; *c >= '0' && *c <= '9'; c++) {
-		v = v * 10 + (unsigned long)(*c - '0');
-		if (v > EXPORT_MAX_THREADS)
-			break;
-	}
-	if (c == s || *c || v < 1 || v > EXPORT_MAX_THREADS)
-		return cli_usage("export: --threads: expected a number from 1 "
-				 "to %d, got '%s'", EXPORT_MAX_THREADS, s);
-	*n = (unsigned)v;
-	return 0;
-}
-
 /* The options and operands into a; -1 when the command ends now with
  * *status (help shown, or a usage error). */
 static int parse_args(int argc, char **argv, struct export_args *a,
@@ -168,7 +63,8 @@ static int parse_args(int argc, char **argv, struct export_args *a,
 		if (c == OPT_FORCE) {
 			a->force = 1;
 		} else if (c == OPT_THREADS) {
-			*status = parse_threads(optarg, &a->threads);
+			*status = cli_parse_threads("export", optarg,
+						    &a->threads);
 			if (*status)
 				return -1;
 		}
@@ -268,9 +164,12 @@ static int open_output(const struct export_args *a, const struct vu_disk *d,
 	if (f < 0)
 		return vu_fail(-EIO, "%s: cannot create: %s", a->out,
 			       strerror(errno));
-	r = check_not_image(d, f, a->out);
-	if (r == 0 && !made && fstat(f, &st) == 0 && S_ISREG(st.st_mode) &&
-	    ftruncate(f, 0) < 0)
+	if (fstat(f, &st) < 0)
+		r = vu_fail(-EIO, "%s: cannot stat: %s", a->out,
+			    strerror(errno));
+	else
+		r = cli_check_not_image(d, &st, a->out);
+	if (r == 0 && !made && S_ISREG(st.st_mode) && ftruncate(f, 0) < 0)
 		r = vu_fail(-EIO, "%s: cannot truncate: %s", a->out,
 			    strerror(errno));
 	if (r < 0) {
@@ -298,7 +197,7 @@ static int export_volume(const struct export_args *a, const struct vu_disk *d,
 			return r;
 	}
 	sparse = !a->to_stdout && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-	r = copy_volume(v, fd, sparse, a->out, a->threads);
+	r = cli_copy_blk(v->blk, v->id, fd, sparse, a->out, a->threads);
 	if (a->to_stdout)
 		return r;
 	if (r == 0 && fsync(fd) < 0 && errno != EINVAL)

@@ -22,6 +22,10 @@ static const char usage_text[] =
 	"  export IMAGE VOLUME OUT [KEYS]\n"
 	"                             write a volume's content to OUT (- for\n"
 	"                             standard output), decrypted if unlocked\n"
+	"  decrypt IMAGE OUT [KEYS] [--format vhd|raw] [--require-all]\n"
+	"                             a copy of the whole disk with its unlocked\n"
+	"                             BitLocker volumes decrypted in place, as\n"
+	"                             a fixed VHD for Azure (default) or raw\n"
 	"  mount IMAGE MOUNTPOINT [KEYS]\n"
 	"                             read-only FUSE mount: MOUNTPOINT/<id>.img\n"
 	"                             is each volume's raw content (-f stays\n"
@@ -48,7 +52,7 @@ static const char usage_text[] =
 	"Options:\n"
 	"  --json         (info, ls) print JSON (schema: man vhdunlock)\n"
 	"  -l             (ls) long listing: mode, links, owner, size, mtime\n"
-	"  --force        (export, extract) overwrite existing files\n"
+	"  --force        (export, decrypt, extract) overwrite existing files\n"
 	"  -q, --quiet    print errors only\n"
 	"  -v, --verbose  print more about what is done\n"
 	"  --debug        trace every read (very verbose)\n"
@@ -118,6 +122,7 @@ int main(int argc, char **argv)
 	} commands[] = {
 		{ "info", cmd_info },
 		{ "export", cmd_export },
+		{ "decrypt", cmd_decrypt },
 		{ "ls", cmd_ls },
 		{ "cat", cmd_cat },
 		{ "extract", cmd_extract },

@@ -1,0 +1,19 @@
+/* decrypt's output file: written under a temporary name beside OUT and
+ * renamed over it only once whole and on disk, so that a failure or a
+ * signal never leaves an OUT that looks complete. */
+#ifndef VU_CLI_DECRYPT_OUT_H
+#define VU_CLI_DECRYPT_OUT_H
+
+#include "core/blk.h"
+#include "disk/disk.h"
+
+enum decrypt_format { DECRYPT_VHD, DECRYPT_RAW };
+
+/* b (the whole output disk) to out in format fmt: a fixed VHD is b's
+ * bytes and a footer.  An existing out is refused unless force, and so is
+ * any file of d's images.  Zero chunks are left as holes. */
+int decrypt_out_write(const struct vu_disk *d, struct vu_blk *b,
+		      const char *out, int force, enum decrypt_format fmt,
+		      unsigned threads);
+
+#endif
