@@ -73,8 +73,9 @@ static void fill_random(uint8_t *p, size_t n, uint64_t seed)
 
 enum fill { FILL_RANDOM, FILL_ZERO, FILL_FEW };
 
-/* FILL_FEW: 64 KiB at the start, 5000 bytes inside the second block (not
- * at its start, so zeros before them), the last 512 bytes. */
+/* FILL_FEW: 64 KiB at the start, 5000 bytes in the middle (for 100 MiB:
+ * inside the second block, not at its start, so zeros before them), the
+ * last 512 bytes. */
 static uint8_t *make_input(uint64_t size, enum fill fill)
 {
 	uint8_t *d = calloc(1, size);
@@ -84,7 +85,7 @@ static uint8_t *make_input(uint64_t size, enum fill fill)
 		fill_random(d, size, size);
 	if (fill == FILL_FEW) {
 		fill_random(d, 64 * 1024, 1);
-		fill_random(d + 40 * MIB + 12345, 5000, 2);
+		fill_random(d + size / 2 + 12345, 5000, 2);
 		fill_random(d + size - 512, 512, 3);
 	}
 	return d;
@@ -100,13 +101,14 @@ static void write_file(const char *name, const uint8_t *d, uint64_t size)
 }
 
 /* The input through the writer into out.vhdx, chunk bytes at a time. */
-static void write_vhdx(const uint8_t *d, uint64_t size, size_t chunk)
+static void write_vhdx(const uint8_t *d, uint64_t size, size_t chunk,
+		       uint32_t sector)
 {
 	struct vu_vhdx_writer *w;
 	int fd = open(tmp_path("out.vhdx"), O_RDWR | O_CREAT | O_TRUNC, 0600);
 
 	assert_true(fd >= 0);
-	assert_int_equal(vu_vhdx_writer_open(fd, "out.vhdx", size, 512, &w),
+	assert_int_equal(vu_vhdx_writer_open(fd, "out.vhdx", size, sector, &w),
 			 0);
 	for (uint64_t off = 0; off < size; off += chunk) {
 		size_t n = size - off < chunk ? (size_t)(size - off) : chunk;
@@ -137,7 +139,8 @@ static void check_qemu(uint64_t size)
 			 0);
 }
 
-static void check_our_reader(const uint8_t *d, uint64_t size)
+static void check_our_reader(const uint8_t *d, uint64_t size,
+			     uint32_t sector)
 {
 	struct vu_container_info info;
 	struct vu_blk *disk;
@@ -150,7 +153,7 @@ static void check_our_reader(const uint8_t *d, uint64_t size)
 	assert_int_equal(info.format, VU_FMT_VHDX);
 	assert_int_equal(info.type, VU_CT_DYNAMIC);
 	assert_int_equal(info.virtual_size, size);
-	assert_int_equal(info.sector_size, 512);
+	assert_int_equal(info.sector_size, sector);
 	assert_int_equal(info.physical_sector_size, 4096);
 	assert_int_equal(info.chain[0].log_not_empty, 0);
 	assert_int_equal(disk->size, size);
@@ -168,19 +171,27 @@ static void check_our_reader(const uint8_t *d, uint64_t size)
 }
 
 /* Write, check by every reader; returns the output's stat. */
-static struct stat run_case(uint64_t size, enum fill fill, size_t chunk)
+static struct stat run_sector_case(uint64_t size, enum fill fill,
+				   size_t chunk, uint32_t sector)
 {
 	uint8_t *d = make_input(size, fill);
 	struct stat st;
 
 	need_qemu_img();
 	write_file("in.raw", d, size);
-	write_vhdx(d, size, chunk);
-	check_qemu(size);
-	check_our_reader(d, size);
+	write_vhdx(d, size, chunk, sector);
+	/* qemu (7.2) opens only VHDX of 512-byte logical sectors */
+	if (sector == 512)
+		check_qemu(size);
+	check_our_reader(d, size, sector);
 	assert_int_equal(stat(tmp_path("out.vhdx"), &st), 0);
 	free(d);
 	return st;
+}
+
+static struct stat run_case(uint64_t size, enum fill fill, size_t chunk)
+{
+	return run_sector_case(size, fill, chunk, 512);
 }
 
 static void test_one_mib(void **state)
@@ -219,6 +230,154 @@ static void test_few_places(void **state)
 		 * 4 KiB grains, 4 KiB, headers, tables, BAT */
 		assert_true((uint64_t)st.st_blocks * 512 < 2 * MIB);
 	}
+}
+
+/* 4096-byte logical sectors: 1024 blocks per chunk instead of 128.
+ * Checked by our reader alone, as qemu-img refuses them (ENOTSUP). */
+static void test_4k_sectors(void **state)
+{
+	struct stat st;
+
+	(void)state;
+	st = run_sector_case(33 * MIB + 4096, FILL_FEW, MIB + 4096, 4096);
+	assert_int_equal(st.st_size, HEAD_AND_BAT + 2 * BLOCK);
+}
+
+/* Data spots of the large disk: around the end of the first chunk (4 GiB
+ * with 512-byte sectors, after which the block table holds a sector
+ * bitmap entry) and the disk's last bytes. */
+static const struct {
+	uint64_t off;
+	uint32_t len;
+} spots[] = {
+	{ 0, 4096 },
+	{ 127ull * BLOCK + BLOCK - 1000, 1000 },
+	{ 128ull * BLOCK, 3 * 4096 + 17 },
+	{ 130ull * BLOCK + 5 * MIB, 512 },
+	{ 4ull * 1024 * MIB + 96 * MIB - 512, 512 },
+};
+#define NSPOTS (sizeof(spots) / sizeof(spots[0]))
+
+/* Spot i's bytes at [off, off + len) of the disk into buf (zeros
+ * elsewhere). */
+static void spot_bytes(uint8_t *buf, uint64_t off, size_t len)
+{
+	memset(buf, 0, len);
+	for (size_t i = 0; i < NSPOTS; i++) {
+		uint64_t a = spots[i].off, b = a + spots[i].len;
+		uint8_t tmp[3 * 4096 + 17];
+
+		if (b <= off || a >= off + len)
+			continue;
+		fill_random(tmp, spots[i].len, 10 + i);
+		for (uint64_t x = a > off ? a : off; x < b && x < off + len;
+		     x++)
+			buf[x - off] = tmp[x - a];
+	}
+}
+
+/* Each data extent of qemu's sparse conversion conv.raw holds what the
+ * spots say, and so does each spot (a hole reads as zeros): the whole
+ * disk is right without reading its 4 GiB of holes. */
+static void check_conversion(uint64_t size)
+{
+	uint8_t *got = malloc(MIB), *want = malloc(MIB);
+	uint64_t off = 0;
+	struct stat st;
+	int fd;
+
+	assert_non_null(got);
+	assert_non_null(want);
+	assert_int_equal(ut_sh("rm -f conv.raw && qemu-img convert -f vhdx "
+			       "-O raw out.vhdx conv.raw"),
+			 0);
+	fd = open(tmp_path("conv.raw"), O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_size, size);
+	for (;;) {
+		off_t d = lseek(fd, (off_t)off, SEEK_DATA), h;
+
+		if (d < 0)
+			break;
+		h = lseek(fd, d, SEEK_HOLE);
+		assert_true(h > d);
+		for (uint64_t at = (uint64_t)d; at < (uint64_t)h; at += MIB) {
+			size_t n = (uint64_t)h - at < MIB
+					   ? (size_t)((uint64_t)h - at) : MIB;
+
+			assert_int_equal(pread(fd, got, n, (off_t)at),
+					 (ssize_t)n);
+			spot_bytes(want, at, n);
+			assert_memory_equal(got, want, n);
+		}
+		off = (uint64_t)h;
+	}
+	for (size_t i = 0; i < NSPOTS; i++) {
+		assert_int_equal(pread(fd, got, spots[i].len,
+				       (off_t)spots[i].off),
+				 (ssize_t)spots[i].len);
+		spot_bytes(want, spots[i].off, spots[i].len);
+		assert_memory_equal(got, want, spots[i].len);
+	}
+	close(fd);
+	free(got);
+	free(want);
+}
+
+/* Past one chunk: blocks after the first sector bitmap entry land at the
+ * right table entries. */
+static void test_two_chunks(void **state)
+{
+	const uint64_t size = 4ull * 1024 * MIB + 96 * MIB; /* 131 blocks */
+	struct vu_vhdx_writer *w;
+	struct vu_blk *disk;
+	struct stat st;
+	uint8_t *buf = malloc(4 * MIB), *want = malloc(64 * 1024);
+	int fd;
+
+	(void)state;
+	need_qemu_img();
+	assert_non_null(buf);
+	assert_non_null(want);
+	fd = open(tmp_path("out.vhdx"), O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(vu_vhdx_writer_open(fd, "out.vhdx", size, 512, &w),
+			 0);
+	for (uint64_t off = 0; off < size; off += 4 * MIB) {
+		spot_bytes(buf, off, 4 * MIB);
+		assert_int_equal(vu_vhdx_writer_put(w, buf, 4 * MIB, off), 0);
+	}
+	assert_int_equal(vu_vhdx_writer_finish(w), 0);
+	vu_vhdx_writer_free(w);
+	close(fd);
+
+	assert_int_equal(stat(tmp_path("out.vhdx"), &st), 0);
+	/* blocks 0, 127, 128, 130 */
+	assert_int_equal(st.st_size, HEAD_AND_BAT + 4 * BLOCK);
+	assert_int_equal(ut_sh("qemu-img check -f vhdx out.vhdx >check.txt "
+			       "2>&1 && grep -q 'No errors were found' "
+			       "check.txt"),
+			 0);
+	check_conversion(size);
+	/* our reader, at each spot with 24 KiB around it */
+	assert_int_equal(vu_container_open(tmp_path("out.vhdx"), &disk, NULL),
+			 0);
+	assert_int_equal(disk->size, size);
+	for (size_t i = 0; i < NSPOTS; i++) {
+		uint64_t at = spots[i].off < 24 * 1024
+				      ? 0 : spots[i].off - 24 * 1024;
+		size_t n = size - at < 64 * 1024 ? (size_t)(size - at)
+						 : 64 * 1024;
+
+		spot_bytes(want, at, n);
+		assert_int_equal(vu_blk_read(disk, buf, n, at), 0);
+		assert_memory_equal(buf, want, n);
+	}
+	vu_blk_unref(disk);
+	free(buf);
+	free(want);
+	assert_int_equal(ut_sh("rm -f conv.raw out.vhdx"), 0);
 }
 
 static void test_all_zeros(void **state)
@@ -371,6 +530,8 @@ int main(void)
 		cmocka_unit_test(test_partial_last_block),
 		cmocka_unit_test(test_few_places),
 		cmocka_unit_test(test_all_zeros),
+		cmocka_unit_test(test_4k_sectors),
+		cmocka_unit_test(test_two_chunks),
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_bad_sizes),
 		cmocka_unit_test(test_write_failures),
