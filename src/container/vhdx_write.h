@@ -21,9 +21,12 @@
 struct vu_vhdx_writer;
 
 /* Start a VHDX of virtual_size bytes (a positive multiple of the logical
- * sector size, 512 or 4096, up to 64 TiB) on fd, open for writing.  A
- * regular file is emptied first, so that every hole reads as zeros.  The
- * writer borrows fd (the caller closes it) and copies path_for_messages. */
+ * sector size, 512 or 4096, up to 64 TiB) on fd, open for writing, meant
+ * to be a regular file: it is emptied first, so that every stretch never
+ * written reads as zeros (on anything else such stretches keep what was
+ * there).  The writer borrows fd (the caller closes it) and copies
+ * path_for_messages.  No fsync: that, and renaming a temporary file into
+ * place, are the caller's. */
 int vu_vhdx_writer_open(int fd, const char *path_for_messages,
 			uint64_t virtual_size, uint32_t logical_sector_size,
 			struct vu_vhdx_writer **out);

@@ -1,9 +1,10 @@
-/* The VHDX writer (container/vhdx_write.c), checked by qemu-img and by our
- * own reader: for each disk (sizes that fill whole blocks or end in a
- * partial one; random data, all zeros, or data in a few places) written in
- * chunks of 4 MiB or of an odd size, `qemu-img check` finds no errors,
- * `qemu-img info` sees a VHDX of the right size, `qemu-img convert` and
- * our container layer give back exactly the input, and blocks without data
+/* The VHDX writer (container/vhdx_write.c), checked by qemu-img, libvhdi
+ * and our own reader: for each disk (sizes that fill whole blocks or end
+ * in a partial one, or go past the first 4 GiB chunk; random data, all
+ * zeros, or data in a few places) written in chunks of 4 MiB or of an odd
+ * size, `qemu-img check` finds no errors, `qemu-img info` and `vhdiinfo`
+ * see a dynamic VHDX of the right size, `qemu-img convert` and our
+ * container layer give back exactly the input, and blocks without data
  * take no room in the file.  Also every refusal: data out of order, with a
  * gap, past the end, bad sizes, and write failures naming the file. */
 #include <errno.h>
@@ -100,13 +101,19 @@ static void write_file(const char *name, const uint8_t *d, uint64_t size)
 	close(fd);
 }
 
-/* The input through the writer into out.vhdx, chunk bytes at a time. */
+/* The input through the writer into out.vhdx, chunk bytes at a time.
+ * out.vhdx holds junk first (0xff over the headers and the first block):
+ * the writer must empty it, or its holes would read as junk. */
 static void write_vhdx(const uint8_t *d, uint64_t size, size_t chunk,
 		       uint32_t sector)
 {
 	struct vu_vhdx_writer *w;
-	int fd = open(tmp_path("out.vhdx"), O_RDWR | O_CREAT | O_TRUNC, 0600);
+	int fd;
 
+	assert_int_equal(ut_sh("head -c 12M /dev/zero | tr '\\0' '\\377' "
+			       ">out.vhdx"),
+			 0);
+	fd = open(tmp_path("out.vhdx"), O_RDWR);
 	assert_true(fd >= 0);
 	assert_int_equal(vu_vhdx_writer_open(fd, "out.vhdx", size, sector, &w),
 			 0);
@@ -136,6 +143,23 @@ static void check_qemu(uint64_t size)
 	assert_int_equal(ut_sh("rm -f conv.raw && qemu-img convert -f vhdx "
 			       "-O raw out.vhdx conv.raw && cmp -s conv.raw "
 			       "in.raw"),
+			 0);
+}
+
+/* A second independent reader: libvhdi's vhdiinfo. */
+static void check_vhdiinfo(uint64_t size, uint32_t sector)
+{
+	if (!ut_have("vhdiinfo"))
+		fail_msg("vhdiinfo not installed (libvhdi-utils): the "
+			 "real-tool check cannot run; install it "
+			 "(.ci/deps.sh)");
+	assert_int_equal(ut_sh("vhdiinfo out.vhdx >vhdi.txt 2>&1 && "
+			       "grep -q 'Format.*: VHDX' vhdi.txt && "
+			       "grep -q 'Disk type.*: Dynamic' vhdi.txt && "
+			       "grep -q 'Media size.*(%llu bytes)' vhdi.txt && "
+			       "grep -q 'Bytes per sector.*: %u bytes' "
+			       "vhdi.txt",
+			       (unsigned long long)size, sector),
 			 0);
 }
 
@@ -183,6 +207,7 @@ static struct stat run_sector_case(uint64_t size, enum fill fill,
 	/* qemu (7.2) opens only VHDX of 512-byte logical sectors */
 	if (sector == 512)
 		check_qemu(size);
+	check_vhdiinfo(size, sector);
 	check_our_reader(d, size, sector);
 	assert_int_equal(stat(tmp_path("out.vhdx"), &st), 0);
 	free(d);
@@ -360,6 +385,7 @@ static void test_two_chunks(void **state)
 			       "check.txt"),
 			 0);
 	check_conversion(size);
+	check_vhdiinfo(size, 512);
 	/* our reader, at each spot with 24 KiB around it */
 	assert_int_equal(vu_container_open(tmp_path("out.vhdx"), &disk, NULL),
 			 0);
