@@ -11,8 +11,11 @@
 #include <unistd.h>
 
 #include "cli/decrypt_out.h"
+#include "cli/export_pool.h"
 #include "cli/output.h"
+#include "cli/cli.h"
 #include "cli/vhd_footer.h"
+#include "container/vhdx_write.h"
 #include "core/error.h"
 
 /* The temporary file a signal must not leave behind.  Set before the
@@ -100,12 +103,48 @@ static void sync_dir(const char *out)
 	free(copy);
 }
 
+/* export_pool's sink into the VHDX writer, with progress */
+struct vhdx_sink {
+	struct vu_vhdx_writer *w;
+	struct cli_progress pr;
+};
+
+static int vhdx_put(void *arg, const uint8_t *buf, size_t n, uint64_t off)
+{
+	struct vhdx_sink *s = arg;
+	int r = vu_vhdx_writer_put(s->w, buf, n, off);
+
+	if (r == 0)
+		cli_progress_update(&s->pr, off + n);
+	return r;
+}
+
+static int fill_vhdx(int fd, struct vu_blk *b, const char *out,
+		     unsigned threads)
+{
+	struct vhdx_sink s = { 0 };
+	int r = vu_vhdx_writer_open(fd, out, b->size, b->sector_size, &s.w);
+
+	if (r < 0)
+		return r;
+	cli_progress_start(&s.pr, "decrypt", b->size);
+	r = export_pool_run(b, threads, vhdx_put, &s);
+	cli_progress_end(&s.pr);
+	if (r == 0)
+		r = vu_vhdx_writer_finish(s.w);
+	vu_vhdx_writer_free(s.w);
+	return r;
+}
+
 static int fill(int fd, struct vu_blk *b, const char *out,
 		enum decrypt_format fmt, unsigned threads)
 {
 	int r;
 
-	r = cli_copy_blk(b, "decrypt", fd, 1, out, threads);
+	if (fmt == DECRYPT_VHDX)
+		r = fill_vhdx(fd, b, out, threads);
+	else
+		r = cli_copy_blk(b, "decrypt", fd, 1, out, threads);
 	if (r == 0 && fmt == DECRYPT_VHD)
 		r = write_footer(fd, b->size, out);
 	if (r == 0 && fsync(fd) < 0)

@@ -7,10 +7,11 @@
 #include "core/blk.h"
 #include "disk/disk.h"
 
-enum decrypt_format { DECRYPT_VHD, DECRYPT_RAW };
+enum decrypt_format { DECRYPT_VHD, DECRYPT_VHDX, DECRYPT_RAW };
 
 /* b (the whole output disk) to out in format fmt: a fixed VHD is b's
- * bytes and a footer.  An existing out is refused unless force, and so is
+ * bytes and a footer, a dynamic VHDX leaves out the blocks that read as
+ * zeros.  An existing out is refused unless force, and so is
  * any file of d's images.  Zero chunks are left as holes. */
 int decrypt_out_write(const struct vu_disk *d, struct vu_blk *b,
 		      const char *out, int force, enum decrypt_format fmt,

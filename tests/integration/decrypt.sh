@@ -1,22 +1,29 @@
 #!/bin/sh
 # decrypt: a whole copy of a Windows-like GPT disk (p1 FAT, p2 a BitLocker
 # NTFS made by tests/tools/mkbitlk from an NTFS image with files put in by
-# ntfscp, p3 a LUKS2 volume, which this version copies encrypted) with the BitLocker volume decrypted in place, as
-# a fixed VHD and as a raw image, from a raw, a fixed VHD and a dynamic VHD
+# ntfscp, p3 an ext4 encrypted in place by cryptsetup reencrypt, inline
+# LUKS2 header) with both volumes decrypted in place, as a fixed VHD, a
+# dynamic VHDX and a raw image, from a raw, a fixed VHD and a dynamic VHD
 # input (qemu-img).  Checked by tools other than the code under test:
-# qemu-img info/check/convert, cmp against the disk built by dd with the
-# plain NTFS in p2's place, sgdisk -v, ntfsfix -n, and the VHD footer read
-# by python3 here (cookie, type, sizes, geometry, checksum); then our own
-# info and audit without keys.  Also: no key (a warning, the disk copied
-# as it is; --require-all: exit 3), OUT existing (--force), OUT == IMAGE,
-# a read fault half-way (no OUT, no temporary file), --format vhdx, a GPT
-# disk whose size is no whole MiB.
+# qemu-img info/check/convert, cmp against the disk built here by dd (the
+# plain NTFS in p2's place; p3's header area zeros, the plain ext4 after
+# it, p3's GPT entry moved to it by tests/tools/gpt-edit), sgdisk -v,
+# ntfsfix -n, e2fsck -fn, and the VHD footer read by python3 here (cookie,
+# type, sizes, geometry, checksum); then our own info and audit without
+# keys.  Also: no key (a warning, the disk copied as it is; --require-all:
+# exit 3), LUKS on a whole disk (not handled: exit 1 with --require-all),
+# OUT existing (--force), OUT == IMAGE, a read fault half-way (no OUT, no
+# temporary file), a GPT disk whose size is no whole MiB (its backup GPT
+# moved to the padded end), an MBR disk with the LUKS volume in p1.
 . "$top_srcdir/tests/integration/lib.sh"
-need mkntfs ntfscp ntfsfix sgdisk sfdisk partx qemu-img mkfs.fat cryptsetup jq python3 cmp
+need mkntfs ntfscp ntfsfix sgdisk sfdisk partx qemu-img mkfs.fat mkfs.ext4 e2fsck cryptsetup jq \
+	python3 cmp
 mk=$top_builddir/tests/tools/mkbitlk
 fv=$top_builddir/tests/tools/vhdunlock-faults
-[ -x "$mk" ] || { fail "$mk not built"; finish; }
-[ -x "$fv" ] || { fail "$fv not built"; finish; }
+ge=$top_builddir/tests/tools/gpt-edit
+for t in "$mk" "$fv" "$ge"; do
+	[ -x "$t" ] || { fail "$t not built"; finish; }
+done
 cd "$work" || exit 1
 V() { "$VHDUNLOCK" "$@"; }
 MiB=1048576
@@ -32,26 +39,41 @@ mkdir keys
 "$mk" --method xts-128 --bek-dir keys --recovery-password-file rp.txt \
 	plain.ntfs bl.img >/dev/null || { fail "mkbitlk"; finish; }
 cmp -s plain.ntfs bl.img && fail "mkbitlk left the NTFS plain"
-printf 'luks passphrase\n' > pass.txt
-truncate -s 20M luks.img
-cryptsetup luksFormat --type luks2 --batch-mode --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
-	--key-file pass.txt luks.img >/dev/null 2>&1 || fail "cryptsetup luksFormat"
-truncate -s 64M disk.raw
+# p3: an 8 MiB ext4 encrypted in place, its LUKS2 header before it (at
+# half the 16 MiB the device is reduced by, cryptsetup luksDump says where);
+# the image then ends with the file system, so the payload is exactly it
+head -c 64 /dev/urandom > luks.key
+mkdir t3 && head -c 200000 /dev/urandom > t3/data.bin && echo notes > t3/notes.txt
+mkfs.ext4 -q -F -L linuxdata -d t3 luks.fs 8M || fail "mkfs.ext4"
+cp luks.fs luks.img && truncate -s 24M luks.img
+cryptsetup reencrypt --encrypt --type luks2 --reduce-device-size 16M --batch-mode \
+	--key-file luks.key --pbkdf pbkdf2 --pbkdf-force-iterations 1000 luks.img >mk.log 2>&1 ||
+	fail "cryptsetup reencrypt: $(cat mk.log)"
+poff=$(cryptsetup luksDump --dump-json-metadata luks.img | jq -r '.segments."0".offset')
+[ "$poff" -gt 0 ] 2>/dev/null || { fail "luksDump: payload offset '$poff'"; finish; }
+psec=$((poff / 512))
+truncate -s $((poff + 8 * MiB)) luks.img
+truncate -s 72M disk.raw
 sgdisk -n 1:2048:+8M -t 1:ef00 -n 2:0:+32M -t 2:0700 -c 2:"Basic data partition" \
-	-n 3:0:+20M -t 3:8300 disk.raw >/dev/null || fail "sgdisk"
-# range N: START SECTORS of partition N of disk.raw
-range() { partx -g -o START,SECTORS -n "$1" disk.raw; }
+	-n 3:0:+$(((poff + 8 * MiB) / 512)) -t 3:8300 disk.raw >/dev/null || fail "sgdisk"
+# range N [DISK]: START SECTORS of partition N of DISK (disk.raw)
+range() { partx -g -o START,SECTORS -n "$1" "${2:-disk.raw}"; }
 set -- $(range 1)
 truncate -s 8M efi.img && mkfs.fat -F 16 -s 1 -n SYSTEM efi.img >/dev/null || fail "mkfs.fat"
 dd if=efi.img of=disk.raw bs=512 seek="$1" conv=notrunc status=none
 set -- $(range 3)
+p3start=$1 p3sectors=$2
 dd if=luks.img of=disk.raw bs=512 seek="$1" conv=notrunc status=none
 set -- $(range 2)
 p2start=$1 p2sectors=$2
 [ $((p2sectors * 512)) -eq $(stat -c %s bl.img) ] || fail "p2 is not bl.img's size"
-# want.raw: the disk as decrypt should write it
+# want.raw: the disk as decrypt should write it: p2 the plain NTFS; p3's
+# first 16 MiB zeros, the plain ext4 after them, its entry moved there
 cp disk.raw want.raw
 dd if=plain.ntfs of=want.raw bs=512 seek="$p2start" conv=notrunc status=none
+dd if=/dev/zero of=want.raw bs=512 seek="$p3start" count="$psec" conv=notrunc status=none
+dd if=luks.fs of=want.raw bs=512 seek=$((p3start + psec)) conv=notrunc status=none
+"$ge" want.raw 3 $((p3start + psec)) $((p3start + p3sectors - 1)) || fail "gpt-edit"
 dd if=bl.img of=disk.raw bs=512 seek="$p2start" conv=notrunc status=none
 size=$(stat -c %s disk.raw)
 qemu-img convert -f raw -O vpc -o subformat=fixed,force_size=on disk.raw disk-fixed.vhd
@@ -99,7 +121,7 @@ check_out() {
 	name=$1 out=$2 fmt=$3
 	# qemu-img finds a fixed VHD by its footer only when told the format
 	# (it probes the first sector, where only a dynamic VHD has a copy)
-	qf=raw; [ "$fmt" = vhd ] && qf=vpc
+	qf=$fmt; [ "$fmt" = vhd ] && qf=vpc
 	qemu-img info -f "$qf" --output=json "$out" > qi.json 2>&1 || { fail "$name: qemu-img info: $(cat qi.json)"; return; }
 	got="$(jq -r '.format' qi.json) $(jq -r '."virtual-size"' qi.json)"
 	want="$fmt $size"; [ "$fmt" = vhd ] && want="vpc $size"
@@ -115,47 +137,60 @@ check_out() {
 		footer_check "$out" "$size" >fc.out && ok "$name: footer as the VHD spec and Azure ask" ||
 			fail "$name: footer: $(cat fc.out)"
 		qemu-img convert -f vpc -O raw "$out" back.raw || fail "$name: qemu-img convert"
+	elif [ "$fmt" = vhdx ]; then
+		qemu-img check -f vhdx "$out" >qc.out 2>&1 && grep -q "No errors were found" qc.out &&
+			ok "$name: qemu-img check" || fail "$name: qemu-img check: $(cat qc.out)"
+		qemu-img convert -f vhdx -O raw "$out" back.raw || fail "$name: qemu-img convert"
 	else
 		cp "$out" back.raw
 	fi
-	cmp -s back.raw want.raw && ok "$name: every byte as the input with p2 plain" ||
+	cmp -s back.raw want.raw && ok "$name: every byte as the input with p2 and p3 plain" ||
 		fail "$name: content differs: $(cmp back.raw want.raw | head -n 1)"
 	dd if=back.raw of=p2.img bs=512 skip="$p2start" count="$p2sectors" status=none
 	cmp -s p2.img plain.ntfs && ok "$name: p2 equals the plain NTFS" || fail "$name: p2 differs"
 	ntfsfix -n p2.img >nf.out 2>&1 && ok "$name: ntfsfix -n on p2" || fail "$name: ntfsfix: $(cat nf.out)"
+	set -- $(range 3 back.raw)
+	[ "$1 $2" = "$((p3start + psec)) $((p3sectors - psec))" ] &&
+		ok "$name: p3 starts at the payload (partx)" || fail "$name: p3 at $1 ($2 sectors)"
+	dd if=back.raw of=p3.img bs=512 skip="$1" count="$2" status=none
+	cmp -s p3.img luks.fs && ok "$name: p3 equals the plain ext4" ||
+		fail "$name: p3 differs from the ext4"
+	e2fsck -fn p3.img >ef.out 2>&1 && ok "$name: e2fsck -fn on p3" || fail "$name: e2fsck: $(cat ef.out)"
 	sgdisk -v back.raw > sg.out 2>&1 && grep -q "No problems found" sg.out &&
 		ok "$name: sgdisk -v clean" || fail "$name: sgdisk -v: $(cat sg.out)"
 	V info --json "$out" > info.json 2>err &&
-		jq -e '(.volumes | map(.kind)) == ["fat","ntfs","luks2"]' info.json >/dev/null &&
-		ok "$name: info without keys: p2 ntfs" || fail "$name: info: $(jq -c '.volumes | map(.kind)' info.json) $(cat err)"
+		jq -e '(.volumes | map(.kind)) == ["fat","ntfs","ext4"]' info.json >/dev/null &&
+		ok "$name: info without keys: p2 ntfs, p3 ext4" || fail "$name: info: $(jq -c '.volumes | map(.kind)' info.json) $(cat err)"
 	V audit "$out" > audit.out 2>err
 	rc=$?
-	[ $rc -eq 1 ] && grep -q "p2" audit.out && ok "$name: audit reports p2 exposed (exit 1)" ||
+	[ $rc -eq 1 ] && grep -q "p2" audit.out && grep -q "p3" audit.out &&
+		ok "$name: audit reports p2 and p3 exposed (exit 1)" ||
 		fail "$name: audit exit $rc: $(cat audit.out err)"
-	rm -f back.raw p2.img
+	rm -f back.raw p2.img p3.img
 }
 
 for in in disk-raw.img disk-fixed.vhd disk-dynamic.vhd; do
-	for fmt in vhd raw; do
+	for fmt in vhd vhdx raw; do
 		out=out-$fmt
 		rm -f "$out"
-		if ! V decrypt "$in" "$out" --format "$fmt" --bek keys --passphrase-file pass.txt >stdout 2>err; then
+		if ! V decrypt "$in" "$out" --format "$fmt" --bek keys --key-file luks.key >stdout 2>err; then
 			fail "$in -> $fmt: exit $?: $(cat err)"
 			continue
 		fi
 		grep -Eq '^p2 +bitlocker -> ntfs +decrypted in place$' stdout &&
 			grep -Eq '^p1 +fat +copied$' stdout &&
-			grep -Eq '^p3 +luks2 +copied encrypted \(not supported yet\)$' stdout &&
-			grep -q "^$out: $([ $fmt = vhd ] && echo fixed VHD || echo raw), .* ($size bytes)$" stdout &&
+			grep -Eq '^p3 +luks2 -> ext4 +decrypted in place; partition entry moved to the payload \(\+'$((poff / MiB))'\.0 MiB\)$' stdout &&
+			grep -q "^$out: $(case $fmt in vhd) echo fixed VHD ;; vhdx) echo dynamic VHDX ;; *) echo raw ;; esac), .* ($size bytes); partition table rewritten$" stdout &&
 			ok "$in -> $fmt: summary" || fail "$in -> $fmt: summary: $(cat stdout)"
-		[ "$(cat err)" = "vhdunlock: warning: p3: LUKS: decrypting in place is not supported yet; copied encrypted" ] &&
-			ok "$in -> $fmt: LUKS warning" || fail "$in -> $fmt: stderr: $(cat err)"
+		[ ! -s err ] && ok "$in -> $fmt: no warning" || fail "$in -> $fmt: stderr: $(cat err)"
 		check_out "$in -> $fmt" "$out" "$fmt"
 	done
 done
 # the raw output is sparse: the zeros of the disk are holes
-[ $(($(stat -c %b out-raw) * $(stat -c %B out-raw))) -lt $((size - 8 * MiB)) ] &&
-	ok "raw output sparse" || fail "raw output: $(stat -c %b out-raw) blocks, not sparse"
+for f in out-raw out-vhdx; do
+	[ $(($(stat -c %b $f) * $(stat -c %B $f))) -lt $((size - 8 * MiB)) ] &&
+		ok "$f sparse" || fail "$f: $(stat -c %b $f) blocks, not sparse"
+done
 
 # a BitLocker volume whose encryption was paused half-way comes out whole
 # and plain
@@ -164,7 +199,7 @@ done
 cp disk.raw partial.raw
 dd if=blp.img of=partial.raw bs=512 seek="$p2start" conv=notrunc status=none
 rm -f out-partial
-V decrypt partial.raw out-partial --format raw --bek keys >stdout 2>err &&
+V decrypt partial.raw out-partial --format raw --bek keys --key-file luks.key >stdout 2>err &&
 	cmp -s out-partial want.raw && ok "half-encrypted BitLocker: whole and plain" ||
 	fail "half-encrypted BitLocker: $(cat err), $(cmp out-partial want.raw)"
 rm -f blp.img partial.raw out-partial
@@ -183,11 +218,29 @@ rc=$?
 [ $rc -eq 3 ] && [ ! -e out-nokey ] && grep -q "p2" err && [ -z "$(ls out-nokey.vhdunlock-* 2>/dev/null)" ] &&
 	ok "no key, --require-all: exit 3, no OUT: $(cat err)" || fail "--require-all: exit $rc, $(cat err)"
 
+# the LUKS key alone: p2 stays BitLocker, p3 is decrypted
 rm -f out-luks
-V decrypt disk-fixed.vhd out-luks --bek keys --passphrase-file pass.txt --require-all >stdout 2>err
+V decrypt disk-fixed.vhd out-luks --key-file luks.key --format raw >stdout 2>err
 rc=$?
-[ $rc -eq 1 ] && [ ! -e out-luks ] && grep -q "p3: luks2: decrypting in place is not supported yet (--require-all)" err &&
-	ok "LUKS with --require-all: exit 1, no OUT" || fail "LUKS --require-all: exit $rc, $(cat err)"
+cp disk.raw want-luks.raw
+dd if=want.raw of=want-luks.raw bs=512 count="$p2start" conv=notrunc status=none
+dd if=want.raw of=want-luks.raw bs=512 skip="$p3start" seek="$p3start" conv=notrunc status=none
+[ $rc -eq 0 ] && cmp -s out-luks want-luks.raw && grep -q "warning: p2: bitlocker: no key unlocked it" err &&
+	grep -Eq '^p2 +bitlocker +copied encrypted \(no key\)$' stdout &&
+	ok "LUKS key only: p3 decrypted, p2 as it was" || fail "LUKS key only: exit $rc, $(cat err), $(cmp out-luks want-luks.raw)"
+rm -f out-luks want-luks.raw
+
+# LUKS on a whole disk: no partition to start at its payload
+V decrypt luks.img out-luks --key-file luks.key --format raw >stdout 2>err
+rc=$?
+[ $rc -eq 0 ] && cmp -s out-luks luks.img &&
+	grep -q "warning: disk: luks2: not decrypted: LUKS on the whole disk, with no partition to start at its payload; copied encrypted" err &&
+	ok "whole-disk LUKS: copied with a warning" || fail "whole-disk LUKS: exit $rc, $(cat err)"
+rm -f out-luks
+V decrypt luks.img out-luks --key-file luks.key --require-all >stdout 2>err
+rc=$?
+[ $rc -eq 1 ] && [ ! -e out-luks ] && grep -q "disk: luks2: not decrypted: LUKS on the whole disk.*(--require-all)" err &&
+	ok "whole-disk LUKS, --require-all: exit 1, no OUT" || fail "whole-disk LUKS --require-all: exit $rc, $(cat err)"
 
 # ---- OUT exists, OUT is IMAGE ----
 echo keep > exists
@@ -195,7 +248,7 @@ V decrypt disk-fixed.vhd exists --bek keys >stdout 2>err
 rc=$?
 [ $rc -eq 1 ] && grep -q "exists: already exists; use --force to overwrite it" err &&
 	[ "$(cat exists)" = keep ] && ok "OUT exists: refused" || fail "OUT exists: exit $rc, $(cat err)"
-V decrypt disk-fixed.vhd exists --bek keys --force --format raw >stdout 2>err &&
+V decrypt disk-fixed.vhd exists --bek keys --key-file luks.key --force --format raw >stdout 2>err &&
 	cmp -s exists want.raw && ok "OUT exists, --force: replaced" || fail "--force: $(cat err)"
 cp disk-raw.img same.img
 V decrypt same.img same.img --bek keys --force --format raw >stdout 2>err
@@ -244,22 +297,26 @@ rc=$?
 rm -f big.raw out-big out-big.vhdunlock-*
 
 # ---- formats and sizes ----
-V decrypt disk-fixed.vhd out-x --format vhdx >stdout 2>err
-rc=$?
-[ $rc -eq 2 ] && grep -q "vhdx is not supported yet" err && [ ! -e out-x ] &&
-	ok "--format vhdx: exit 2: $(head -n 1 err)" || fail "--format vhdx: exit $rc, $(cat err)"
 V decrypt disk-fixed.vhd out-x --format qcow2 >stdout 2>err
-[ $? -eq 2 ] && grep -q "expected vhd or raw, got 'qcow2'" err && ok "--format qcow2: exit 2" ||
-	fail "--format qcow2: $(cat err)"
-# a GPT disk of 64 MiB + 512 bytes: a VHD would need its backup GPT moved
+[ $? -eq 2 ] && grep -q "expected vhd, vhdx or raw, got 'qcow2'" err && [ ! -e out-x ] &&
+	ok "--format qcow2: exit 2" || fail "--format qcow2: $(cat err)"
+# a GPT disk of 72 MiB + 512 bytes: as a VHD, padded to 73 MiB with the
+# backup GPT and the protective MBR at the new end
 cp disk.raw odd.raw && truncate -s $((size + 512)) odd.raw && sgdisk -e odd.raw >/dev/null 2>&1
-V decrypt odd.raw out-odd --bek keys >stdout 2>err
-rc=$?
-[ $rc -eq 1 ] && grep -q "$((size + 512)) bytes, not a multiple of 1 MiB" err && [ ! -e out-odd ] &&
-	ok "GPT disk of no whole MiB refused for vhd: $(cat err)" || fail "odd GPT: exit $rc, $(cat err)"
-V decrypt odd.raw out-odd --bek keys --format raw >stdout 2>err && [ "$(stat -c %s out-odd)" = $((size + 512)) ] &&
+V decrypt odd.raw out-odd --bek keys --key-file luks.key >stdout 2>err || fail "odd GPT: $(cat err)"
+footer_check out-odd $((size + MiB)) >fc.out && ok "GPT disk of no whole MiB: padded, footer" ||
+	fail "odd GPT: $(cat fc.out)"
+qemu-img convert -f vpc -O raw out-odd odd-back.raw &&
+	sgdisk -v odd-back.raw >sg.out 2>&1 && grep -q "No problems found" sg.out &&
+	[ "$(sgdisk -p odd-back.raw | sed -n 's/^Disk odd-back.raw: \([0-9]*\) sectors.*/\1/p')" = $(((size + MiB) / 512)) ] &&
+	ok "padded GPT: sgdisk -v clean, backup at the new end" || fail "padded GPT: $(cat sg.out)"
+cmp -s -n $((p3start * 512)) -i 1048576:1048576 odd-back.raw want.raw &&
+	cmp -s -n $((p3sectors * 512)) -i $((p3start * 512)):$((p3start * 512)) odd-back.raw want.raw &&
+	ok "padded GPT: partitions as in the copy without padding" || fail "padded GPT: content differs"
+V decrypt odd.raw out-odd-raw --bek keys --format raw >stdout 2>err &&
+	[ "$(stat -c %s out-odd-raw)" = $((size + 512)) ] &&
 	ok "GPT disk of no whole MiB as raw: same size" || fail "odd GPT raw: $(cat err)"
-rm -f out-odd odd.raw
+rm -f out-odd out-odd-raw odd.raw odd-back.raw
 # an MBR disk of 24 MiB + 512 bytes: padded with zeros to 25 MiB
 truncate -s $((24 * MiB + 512)) mbr.raw
 printf 'start=2048, size=40960, type=c\n' | sfdisk -q mbr.raw >/dev/null || fail "sfdisk"
@@ -271,5 +328,25 @@ cp mbr.raw mbr-want.raw && truncate -s 25M mbr-want.raw
 qemu-img convert -f vpc -O raw out-mbr.vhd mbr-back.raw && cmp -s mbr-back.raw mbr-want.raw &&
 	ok "MBR disk padded: content then zeros (qemu-img)" || fail "MBR padded: content differs"
 rm -f mbr.raw mbr-want.raw mbr-back.raw out-mbr.vhd
+
+# an MBR disk with the LUKS volume in p1 (after an NTFS-typed p2 left as
+# it is): p1 moves to the payload in sector 0, CHS start included
+truncate -s 40M mbr.raw
+printf 'start=2048, size=%d, type=83\nsize=8192, type=7\n' $((poff / 512 + 16384)) | sfdisk -q mbr.raw >/dev/null ||
+	fail "sfdisk"
+dd if=luks.img of=mbr.raw bs=512 seek=2048 conv=notrunc status=none
+V decrypt mbr.raw out-mbr.raw --key-file luks.key --format raw >stdout 2>err || fail "mbr luks: $(cat err)"
+set -- $(sfdisk --dump out-mbr.raw | tr -d ' ' | sed -n 's/^out-mbr.raw1:start=\([0-9]*\),size=\([0-9]*\).*/\1 \2/p')
+[ "$1 $2" = "$((2048 + psec)) 16384" ] && ok "MBR: p1 moved to the payload (sfdisk)" ||
+	fail "MBR: p1 at '$1' ($2 sectors): $(sfdisk --dump out-mbr.raw)"
+dd if=out-mbr.raw of=p1.img bs=512 skip=$((2048 + psec)) count=16384 status=none
+cmp -s p1.img luks.fs && e2fsck -fn p1.img >ef.out 2>&1 && ok "MBR: p1 is the plain ext4, e2fsck clean" ||
+	fail "MBR: p1: $(cat ef.out)"
+cmp -s -n 512 -i 0:0 out-mbr.raw mbr.raw && fail "MBR: sector 0 not rewritten"
+cmp -s -i $((2048 * 512 + poff + 8 * MiB)):$((2048 * 512 + poff + 8 * MiB)) out-mbr.raw mbr.raw &&
+	ok "MBR: the rest as it was" || fail "MBR: bytes after p1 differ"
+V info --json out-mbr.raw >info.json 2>err && jq -e '(.volumes | map(.kind))[0] == "ext4"' info.json >/dev/null &&
+	ok "MBR: info without keys: p1 ext4" || fail "MBR info: $(cat info.json err)"
+rm -f mbr.raw out-mbr.raw p1.img
 
 finish
