@@ -39,7 +39,7 @@
 # wrong, truncated and damaged keys and headers fail precisely; the images
 # are never written.
 . "$top_srcdir/tests/integration/lib.sh"
-need script cryptsetup pvcreate vgcreate lvcreate lvs pvs vgs vgremove losetup sfdisk partx \
+need script cryptsetup pvcreate vgcreate lvcreate lvs pvs vgs vgremove losetup sfdisk sgdisk partx \
 	qemu-img mkfs.ext4 mkfs.ext2 mkfs.xfs xfs_repair mkfs.vfat mmd mcopy jq \
 	strace sha256sum base64 cmp dd truncate head blkid e2fsck fusermount3 find xargs
 [ -c /dev/fuse ] || skip "no /dev/fuse"
@@ -440,6 +440,92 @@ if vmount span1.vhd --add-disk span2.vhd; then
 	same_tree "span: spanvg-lv (a VG over two disks)" t1 "$mnt/spanvg-lv" ' %Ts'
 	vumount
 fi
+
+# --- decrypt: each disk as a plain copy (fixed VHD, dynamic VHDX, raw),
+# turned back into raw by qemu-img; the decrypted partitions are found by
+# partx, compared with the file systems that were encrypted and checked by
+# e2fsck; our info (no keys) sees plain file systems and audit calls them
+# exposed; sgdisk -v is clean; every file through a mount of the copy
+# equals its tree
+# dec NAME IMAGE FMT ARGS...: decrypt IMAGE to dec.FMT and back to dec.raw
+dec() {
+	_n=$1 _img=$2 _fmt=$3
+	shift 3
+	rm -f "dec.$_fmt" dec.raw
+	if ! "$VHDUNLOCK" decrypt "$_img" "dec.$_fmt" --format "$_fmt" "$@" >dec.out 2>err; then
+		fail "$_n: decrypt: $(cat err)"
+		return 1
+	fi
+	case $_fmt in
+	vhd) qemu-img convert -f vpc -O raw dec.vhd dec.raw ;;
+	vhdx) qemu-img check -f vhdx dec.vhdx >qc.out 2>&1 || fail "$_n: qemu-img check: $(cat qc.out)"
+		qemu-img convert -f vhdx -O raw dec.vhdx dec.raw ;;
+	raw) : ;;
+	esac || { fail "$_n: qemu-img convert"; return 1; }
+	sgdisk -v dec.raw >sg.out 2>&1 && grep -q "No problems found" sg.out ||
+		fail "$_n: sgdisk -v: $(cat sg.out)"
+	return 0
+}
+# part_is NAME N WANT_FS [fsck]: partition N of dec.raw begins with WANT_FS
+part_is() {
+	set -- "$1" $(partx -g -o START,SECTORS -n "$2" dec.raw) "$3" "${4:-}"
+	dd if=dec.raw of=part.img bs=512 skip="$2" count="$3" status=none
+	if cmp -s -n "$(wc -c < "$4")" part.img "$4" &&
+		{ [ -z "$5" ] || e2fsck -fn part.img >ef.out 2>&1; }; then
+		ok "$1"
+	else
+		fail "$1: $(cmp part.img "$4" | head -n 1) $(tail -n 3 ef.out 2>/dev/null)"
+	fi
+	rm -f part.img ef.out
+}
+root_uuid=$(blkid -p -o value -s UUID root.fs)
+for fmt in vhd vhdx raw; do
+	dec "ubuntu -> $fmt" ubuntu.vhd $fmt $KEY || continue
+	grep -Eq '^p1 +luks2 -> ext4 +decrypted in place$' dec.out &&
+		grep -q 'note: p1 was opened with a detached LUKS header (p2:/luks/osluksheader)' dec.out &&
+		grep -q "mount it by UUID=$root_uuid instead of" dec.out &&
+		grep -q '/etc/crypttab' dec.out && grep -q 'update-initramfs' dec.out &&
+		ok "ubuntu -> $fmt: summary, with what would change inside the guest" ||
+		fail "ubuntu -> $fmt: summary: $(cat dec.out)"
+	part_is "ubuntu -> $fmt: p1 is the root ext4 where it was, e2fsck clean" 1 root.fs fsck
+	"$VHDUNLOCK" info --json dec.raw > dj.json 2>err
+	jqok "ubuntu -> $fmt: info without keys: p1 ext4 (cloudimg-rootfs)" dj.json \
+		"$(V p1).kind == \"ext4\" and $(V p1).label == \"cloudimg-rootfs\""
+done
+"$VHDUNLOCK" audit dec.raw >audit.out 2>&1
+[ $? -eq 1 ] && grep -q p1 audit.out && ok "ubuntu decrypted: audit reports p1 exposed (exit 1)" ||
+	fail "ubuntu decrypted: audit: $(cat audit.out)"
+if vmount dec.raw; then
+	same_tree "ubuntu decrypted: p1 without keys" tu "$mnt/p1" ' %Ts'
+	vumount
+fi
+for fmt in vhd raw; do
+	dec "rhel7 -> $fmt" rhel7.vhd $fmt $KEY || continue
+	grep -Eq '^p4 +luks1 -> lvm2 +decrypted in place$' dec.out &&
+		grep -q 'note: p4 was opened with a detached LUKS header (p2:/luks/osluksheader)' dec.out &&
+		ok "rhel7 -> $fmt: summary" || fail "rhel7 -> $fmt: summary: $(cat dec.out)"
+	part_is "rhel7 -> $fmt: p4 is the LVM PV lvm2 made" 4 rhel.pv
+	"$VHDUNLOCK" info --json dec.raw > dj.json 2>err
+	jqok "rhel7 -> $fmt: info without keys: p4 lvm2, rootlv XFS, homelv ext4" dj.json \
+		"$(V p4).kind == \"lvm2\" and $(V rootvg-rootlv).kind == \"xfs\" and $(V rootvg-homelv).kind == \"ext4\""
+done
+if vmount dec.raw; then
+	same_tree "rhel7 decrypted: rootvg-rootlv without keys" xr "$mnt/rootvg-rootlv"
+	same_tree "rhel7 decrypted: rootvg-homelv without keys" th "$mnt/rootvg-homelv" ' %Ts'
+	vumount
+fi
+# inline headers: the partition moves to the payload
+for d in data1 partial; do
+	dec "$d -> raw" $d.vhd raw $KEY || continue
+	grep -Eq '^p1 +luks2 -> ext4 +decrypted in place; partition entry moved to the payload' dec.out &&
+		ok "$d -> raw: summary" || fail "$d -> raw: summary: $(cat dec.out)"
+	part_is "$d -> raw: p1 starts at the payload and is the ext4, e2fsck clean" 1 $d.fs fsck
+done
+if vmount dec.raw; then
+	same_tree "partial decrypted (an interrupted reencryption): p1 without keys" tp "$mnt/p1" ' %Ts'
+	vumount
+fi
+rm -f dec.vhd dec.vhdx dec.raw dj.json
 
 # --- the images were only read
 sha256sum -c --quiet images.sha256 >sha.log 2>&1 && ok "images unchanged (SHA-256)" ||
