@@ -222,6 +222,38 @@ static void print_volume(const struct decrypt_vol *q)
 	}
 }
 
+/* The copy reopened as it was written, without keys, before it takes
+ * OUT's name: every volume decrypted must now read as what its decryption
+ * held (a file system, an LVM PV), where the table says it is. */
+static int check_copy(const char *path, void *arg)
+{
+	const struct decrypt_plan *p = arg;
+	struct vu_disk *d;
+	int r = vu_disk_open(path, &d);
+
+	for (size_t i = 0; r == 0 && i < p->n; i++) {
+		const struct decrypt_vol *q = &p->vols[i];
+		enum vu_kind want = vu_volume_content(q->v)->kind;
+		const struct vu_volume *w = NULL;
+
+		if (q->act != DECRYPT_IN_PLACE && q->act != DECRYPT_MOVED)
+			continue;
+		for (size_t k = 0; k < d->nvolumes && !w; k++)
+			if (!strcmp(d->volumes[k].id, q->v->id))
+				w = &d->volumes[k];
+		if (!w || w->probe.kind != want)
+			r = vu_fail(-EIO, "%s: the copy, reopened without "
+				    "keys, has %s %s, expected %s; it is not "
+				    "kept", path, q->v->id,
+				    w ? vu_kind_name(w->probe.kind)
+				      : "no such volume",
+				    vu_kind_name(want));
+	}
+	if (d)
+		vu_disk_close(d);
+	return r;
+}
+
 static void print_summary(const struct decrypt_args *a,
 			  const struct decrypt_plan *p)
 {
@@ -235,7 +267,8 @@ static void print_summary(const struct decrypt_args *a,
 	for (size_t i = 0; i < p->n; i++)
 		print_volume(&p->vols[i]);
 	vu_human_size(p->size, human, sizeof(human));
-	printf("%s: %s, %s (%" PRIu64 " bytes)%s\n", a->out,
+	printf("%s: %s, %s (%" PRIu64 " bytes)%s; reopened without keys, "
+	       "each volume decrypted reads as above\n", a->out,
 	       fmt_name[a->fmt], human, p->size,
 	       p->table_rewritten ? "; partition table rewritten" : "");
 	for (size_t i = 0; i < p->n; i++)
@@ -267,7 +300,7 @@ int cmd_decrypt(int argc, char **argv)
 	r = decrypt_plan_disk(f.d, &p, &out);
 	if (r == 0)
 		r = decrypt_out_write(f.d, out, a.out, a.force, a.fmt,
-				      a.threads);
+				      a.threads, check_copy, &p);
 	if (r == 0)
 		print_summary(&a, &p);
 out:

@@ -154,7 +154,7 @@ static int fill(int fd, struct vu_blk *b, const char *out,
 
 int decrypt_out_write(const struct vu_disk *d, struct vu_blk *b,
 		      const char *out, int force, enum decrypt_format fmt,
-		      unsigned threads)
+		      unsigned threads, decrypt_check_fn check, void *arg)
 {
 	struct sigaction old[sizeof(caught) / sizeof(caught[0])];
 	char *tmp;
@@ -180,6 +180,8 @@ int decrypt_out_write(const struct vu_disk *d, struct vu_blk *b,
 		r = fill(fd, b, out, fmt, threads);
 	if (close(fd) < 0 && r == 0)
 		r = vu_fail(-EIO, "%s: %s", tmp, strerror(errno));
+	if (r == 0 && check)
+		r = check(tmp, arg);
 	if (r == 0 && rename(tmp, out) < 0)
 		r = vu_fail(-EIO, "%s: cannot rename %s to it: %s", out, tmp,
 			    strerror(errno));

@@ -180,7 +180,7 @@ for in in disk-raw.img disk-fixed.vhd disk-dynamic.vhd; do
 		grep -Eq '^p2 +bitlocker -> ntfs +decrypted in place$' stdout &&
 			grep -Eq '^p1 +fat +copied$' stdout &&
 			grep -Eq '^p3 +luks2 -> ext4 +decrypted in place; partition entry moved to the payload \(\+'$((poff / MiB))'\.0 MiB\)$' stdout &&
-			grep -q "^$out: $(case $fmt in vhd) echo fixed VHD ;; vhdx) echo dynamic VHDX ;; *) echo raw ;; esac), .* ($size bytes); partition table rewritten$" stdout &&
+			grep -q "^$out: $(case $fmt in vhd) echo fixed VHD ;; vhdx) echo dynamic VHDX ;; *) echo raw ;; esac), .* ($size bytes); partition table rewritten; reopened without keys, each volume decrypted reads as above$" stdout &&
 			ok "$in -> $fmt: summary" || fail "$in -> $fmt: summary: $(cat stdout)"
 		[ ! -s err ] && ok "$in -> $fmt: no warning" || fail "$in -> $fmt: stderr: $(cat err)"
 		check_out "$in -> $fmt" "$out" "$fmt"
