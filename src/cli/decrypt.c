@@ -158,22 +158,35 @@ static int check_plan(const struct decrypt_plan *p, int require_all)
 	return status;
 }
 
-/* What would have to change inside the guest for an OS whose root was
- * opened with a detached header (ADE's Linux OS disks): the copy reads,
- * but its initramfs still looks for the header and the mapping. */
+/* What would have to change inside the guest for a volume opened with a
+ * detached header: the copy reads, but the guest still maps the volume
+ * through /etc/crypttab with that header; an OS disk's initramfs does so
+ * before the root is mounted (ADE's osluksheader). */
 static void print_detached_note(const struct vu_volume *v)
 {
 	const struct vu_probe *in = vu_volume_content(v);
+	const char *uuid = in->uuid[0] ? in->uuid : "<its file system's UUID>";
 
 	printf("\nnote: %s was opened with a detached LUKS header (%s), as "
-	       "ADE encrypts a Linux\n"
-	       "OS disk.  The copy can be attached and read as a data disk, "
-	       "but an OS on it\n"
-	       "will not boot as it is: its initramfs still opens this "
-	       "volume through\n"
-	       "/etc/crypttab with the header /boot/luks/osluksheader.  To "
-	       "boot it, inside\n"
-	       "the guest (for example chrooted from a repair VM):\n"
+	       "ADE encrypts\n", v->id, v->luks_header);
+	if (!strstr(v->luks_header, "osluksheader")) {
+		printf("Linux data disks.  The copy is plain: in the guest "
+		       "that mounts it, delete\n"
+		       "its line in /etc/crypttab and mount it by UUID=%s "
+		       "in /etc/fstab instead\n"
+		       "of its /dev/mapper name; the ADE extension's header "
+		       "file under\n"
+		       "/var/lib/azure_disk_encryption_config is no longer "
+		       "needed.\n", uuid);
+		return;
+	}
+	printf("a Linux OS disk.  The copy can be attached and read as a "
+	       "data disk, but an\n"
+	       "OS on it will not boot as it is: its initramfs still opens "
+	       "this volume\n"
+	       "through /etc/crypttab with the header "
+	       "/boot/luks/osluksheader.  To boot it,\n"
+	       "inside the guest (for example chrooted from a repair VM):\n"
 	       "  - delete the volume's line in /etc/crypttab (ADE names it "
 	       "osencrypt, with\n"
 	       "    header=/boot/luks/osluksheader);\n"
@@ -185,9 +198,7 @@ static void print_detached_note(const struct vu_volume *v)
 	       "    --regenerate-all) and the boot menu (update-grub; RHEL: "
 	       "grub2-mkconfig);\n"
 	       "  - delete /boot/luks/osluksheader and "
-	       "/var/lib/azure_disk_encryption_config.\n",
-	       v->id, v->luks_header, in->uuid[0] ? in->uuid
-						 : "<its file system's UUID>");
+	       "/var/lib/azure_disk_encryption_config.\n", uuid);
 }
 
 static void print_volume(const struct decrypt_vol *q)
@@ -222,6 +233,16 @@ static void print_volume(const struct decrypt_vol *q)
 	}
 }
 
+/* Is w, a volume of the copy (one image: ids without d1), where v was? */
+static int same_place(const struct vu_volume *w, const struct vu_volume *v)
+{
+	if (w->vg)
+		return 0;
+	if (!w->part || !v->part)
+		return !w->part && !v->part;
+	return w->part->slot == v->part->slot;
+}
+
 /* The copy reopened as it was written, without keys, before it takes
  * OUT's name: every volume decrypted must now read as what its decryption
  * held (a file system, an LVM PV), where the table says it is. */
@@ -239,7 +260,7 @@ static int check_copy(const char *path, void *arg)
 		if (q->act != DECRYPT_IN_PLACE && q->act != DECRYPT_MOVED)
 			continue;
 		for (size_t k = 0; k < d->nvolumes && !w; k++)
-			if (!strcmp(d->volumes[k].id, q->v->id))
+			if (same_place(&d->volumes[k], q->v))
 				w = &d->volumes[k];
 		if (!w || w->probe.kind != want)
 			r = vu_fail(-EIO, "%s: the copy, reopened without "

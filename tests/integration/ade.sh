@@ -466,11 +466,13 @@ dec() {
 		fail "$_n: sgdisk -v: $(cat sg.out)"
 	return 0
 }
-# part_is NAME N WANT_FS [fsck]: partition N of dec.raw begins with WANT_FS
+# part_is NAME N WANT_FS [fsck]: partition N of dec.raw begins with WANT_FS,
+# blkid sees the same kind in both
 part_is() {
 	set -- "$1" $(partx -g -o START,SECTORS -n "$2" dec.raw) "$3" "${4:-}"
 	dd if=dec.raw of=part.img bs=512 skip="$2" count="$3" status=none
 	if cmp -s -n "$(wc -c < "$4")" part.img "$4" &&
+		[ "$(blkid -p -o value -s TYPE part.img)" = "$(blkid -p -o value -s TYPE "$4")" ] &&
 		{ [ -z "$5" ] || e2fsck -fn part.img >ef.out 2>&1; }; then
 		ok "$1"
 	else
@@ -499,7 +501,7 @@ if vmount dec.raw; then
 	same_tree "ubuntu decrypted: p1 without keys" tu "$mnt/p1" ' %Ts'
 	vumount
 fi
-for fmt in vhd raw; do
+for fmt in vhd vhdx raw; do
 	dec "rhel7 -> $fmt" rhel7.vhd $fmt $KEY || continue
 	grep -Eq '^p4 +luks1 -> lvm2 +decrypted in place$' dec.out &&
 		grep -q 'note: p4 was opened with a detached LUKS header (p2:/luks/osluksheader)' dec.out &&
@@ -513,6 +515,16 @@ if vmount dec.raw; then
 	same_tree "rhel7 decrypted: rootvg-rootlv without keys" xr "$mnt/rootvg-rootlv"
 	same_tree "rhel7 decrypted: rootvg-homelv without keys" th "$mnt/rootvg-homelv" ' %Ts'
 	vumount
+fi
+# data2: its header is on the OS disk given beside it; decrypted in place
+if dec "data2 (header on ubuntu.vhd) -> raw" data2.vhd raw --add-disk ubuntu.vhd $KEY; then
+	grep -Eq '^d1p1 +luks2 -> ext4 +decrypted in place$' dec.out &&
+		grep -q 'note: d1p1 was opened with a detached LUKS header (d2p1:/var/lib/azure_disk_encryption_config/azureluksheaderdatadisk1)' dec.out &&
+		grep -q 'Linux data disks.  The copy is plain' dec.out &&
+		ok "data2 -> raw: summary and the data-disk note" || fail "data2 -> raw: summary: $(cat dec.out)"
+	part_is "data2 -> raw: p1 is the data ext4, e2fsck clean" 1 data2.fs fsck
+	cmp -s -n 1048576 dec.raw data2.vhd && ok "data2 -> raw: the table as it was" ||
+		fail "data2 -> raw: first MiB changed"
 fi
 # inline headers: the partition moves to the payload
 for d in data1 partial; do
