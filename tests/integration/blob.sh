@@ -138,6 +138,14 @@ run x audit "@lin.sas" --json
 jq -e '.volumes[] | select(.id == "p1") | .verdict == "sealed"' out >/dev/null &&
 	ok "audit over the SAS: p1 sealed" || fail "audit: $(cat out err)"
 
+# decrypt over the SAS writes what it writes from the local file
+rm -f dec.url dec.local
+run x decrypt "@lin.sas" dec.url $LK --format raw && run y decrypt lin.vhd dec.local $LK --format raw &&
+	cmp -s dec.url dec.local && grep -q 'decrypted in place' out &&
+	ok "decrypt over the SAS: the same copy as from the local file" ||
+	fail "decrypt over the SAS: $(cat out err) $(cmp dec.url dec.local)"
+rm -f dec.url dec.local
+
 # the Linux volume's files through a mount over the URL, every one, with
 # the URL in a file and on the command line: the daemon's command line and
 # the mount table never show the signature (the query is wiped in argv)

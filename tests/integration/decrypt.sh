@@ -230,6 +230,19 @@ dd if=want.raw of=want-luks.raw bs=512 skip="$p3start" seek="$p3start" conv=notr
 	ok "LUKS key only: p3 decrypted, p2 as it was" || fail "LUKS key only: exit $rc, $(cat err), $(cmp out-luks want-luks.raw)"
 rm -f out-luks want-luks.raw
 
+# a wrong LUKS key: p3 and the table stay as stored, p2 is decrypted
+head -c 64 /dev/urandom > wrong.key
+rm -f out-wrong
+V decrypt disk-fixed.vhd out-wrong --bek keys --key-file wrong.key --format raw >stdout 2>err
+rc=$?
+cp disk.raw want-wrong.raw
+dd if=plain.ntfs of=want-wrong.raw bs=512 seek="$p2start" conv=notrunc status=none
+[ $rc -eq 0 ] && cmp -s out-wrong want-wrong.raw && grep -q "warning: p3: luks2: no key unlocked it; copied encrypted" err &&
+	grep -Eq '^p3 +luks2 +copied encrypted \(no key\)$' stdout &&
+	ok "wrong LUKS key: p3 and the table as stored, p2 decrypted" ||
+	fail "wrong LUKS key: exit $rc, $(cat err), $(cmp out-wrong want-wrong.raw)"
+rm -f out-wrong want-wrong.raw
+
 # LUKS on a whole disk: no partition to start at its payload
 V decrypt luks.img out-luks --key-file luks.key --format raw >stdout 2>err
 rc=$?
