@@ -511,6 +511,13 @@ for fmt in vhd vhdx raw; do
 	jqok "rhel7 -> $fmt: info without keys: p4 lvm2, rootlv XFS, homelv ext4" dj.json \
 		"$(V p4).kind == \"lvm2\" and $(V rootvg-rootlv).kind == \"xfs\" and $(V rootvg-homelv).kind == \"ext4\""
 done
+# the LVs of the plain PV, exported without keys, pass their checkers
+"$VHDUNLOCK" export dec.raw rootvg-rootlv lv.img 2>err && xfs_repair -n -f lv.img >xr.out 2>&1 &&
+	ok "rhel7 decrypted: rootvg-rootlv passes xfs_repair -n" || fail "rhel7 decrypted: rootlv: $(cat err xr.out)"
+rm -f lv.img
+"$VHDUNLOCK" export dec.raw rootvg-homelv lv.img 2>err && e2fsck -fn lv.img >ef.out 2>&1 &&
+	ok "rhel7 decrypted: rootvg-homelv passes e2fsck -fn" || fail "rhel7 decrypted: homelv: $(cat err ef.out)"
+rm -f lv.img
 if vmount dec.raw; then
 	same_tree "rhel7 decrypted: rootvg-rootlv without keys" xr "$mnt/rootvg-rootlv"
 	same_tree "rhel7 decrypted: rootvg-homelv without keys" th "$mnt/rootvg-homelv" ' %Ts'

@@ -16,7 +16,7 @@
 # temporary file), a GPT disk whose size is no whole MiB (its backup GPT
 # moved to the padded end), an MBR disk with the LUKS volume in p1.
 . "$top_srcdir/tests/integration/lib.sh"
-need mkntfs ntfscp ntfsfix sgdisk sfdisk partx qemu-img mkfs.fat mkfs.ext4 e2fsck cryptsetup jq \
+need mkntfs ntfscp ntfsfix sgdisk sfdisk partx qemu-img mkfs.fat mkfs.ext4 e2fsck blkid cryptsetup jq \
 	python3 cmp
 mk=$top_builddir/tests/tools/mkbitlk
 fv=$top_builddir/tests/tools/vhdunlock-faults
@@ -156,6 +156,8 @@ check_out() {
 	cmp -s p3.img luks.fs && ok "$name: p3 equals the plain ext4" ||
 		fail "$name: p3 differs from the ext4"
 	e2fsck -fn p3.img >ef.out 2>&1 && ok "$name: e2fsck -fn on p3" || fail "$name: e2fsck: $(cat ef.out)"
+	[ "$(blkid -p -o value -s TYPE p2.img) $(blkid -p -o value -s TYPE p3.img)" = "ntfs ext4" ] &&
+		ok "$name: blkid: p2 ntfs, p3 ext4" || fail "$name: blkid: $(blkid -p p2.img p3.img)"
 	sgdisk -v back.raw > sg.out 2>&1 && grep -q "No problems found" sg.out &&
 		ok "$name: sgdisk -v clean" || fail "$name: sgdisk -v: $(cat sg.out)"
 	V info --json "$out" > info.json 2>err &&
