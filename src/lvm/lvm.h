@@ -91,4 +91,10 @@ int vu_lvm_vg_lv(const struct vu_lvm_vg *vg, size_t i,
 int vu_lvm_lv_open(struct vu_lvm_vg *vg, const char *name,
 		   struct vu_blk **out);
 
+/* For an LV vu_lvm_lv_open refused: a source of the LV's size whose every
+ * read fails with -ENOTSUP and the message why (copied), so that the LV
+ * can still be listed as a volume carrying its error. */
+int vu_lvm_lv_unreadable(struct vu_lvm_vg *vg, const char *name,
+			 const char *why, struct vu_blk **out);
+
 #endif
