@@ -889,14 +889,17 @@ static void test_striped_bad(void **state)
 {
 	/* what to replace in st_text, with what, and what the error says */
 	static const char *bad[][3] = {
-		{ "stripe_size = 2", "stripe_size = 0", "segment1: stripe_size 0" },
-		{ "stripe_size = 2", "stripe_size = 3", "stripe_size 3 sectors is "
-		  "not a power of two dividing the 16 sectors" },
+		{ "stripe_size = 2", "stripe_size = 0",
+		  "segment1: stripe_size 0" },
+		{ "stripe_size = 2", "stripe_size = 3",
+		  "stripe_size 3 sectors is not a power of two dividing the "
+		  "16 sectors" },
 		{ "stripe_size = 2", "stripe_size = 32", "stripe_size 32" },
 		{ "stripe_size = 2\n", "", "stripe_size 0" },
 		{ "stripe_count = 3", "stripe_count = 4",
 		  "stripes is not a list of 4" },
-		{ "stripe_count = 3", "stripe_count = 0", "stripe_count missing" },
+		{ "stripe_count = 3", "stripe_count = 0",
+		  "stripe_count missing" },
 		{ "stripe_count = 2", "stripe_count = 99999999999999999",
 		  "segment2: stripes is not a list" },
 		{ "\"pv2\", 3\n", "\"pv2\"\n", "stripes is not a list of 3" },
