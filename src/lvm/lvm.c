@@ -1,6 +1,8 @@
-/* LVM2 physical volumes, volume groups and linear logical volumes, read
- * from the on-disk format (see lvm_format.h and lvm_config.h). */
+/* LVM2 physical volumes, volume groups and linear or striped logical
+ * volumes, read from the on-disk format (see lvm_format.h and
+ * lvm_config.h). */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +47,9 @@ struct lvm_area {
 struct lvm_seg {
 	uint64_t start, count; /* extents */
 	const char *type;
-	size_t nareas;
+	uint64_t stripe_size;	/* sectors; 0 with one stripe */
+	uint64_t area_len;	/* extents of each stripe: count / nareas */
+	size_t nareas;		/* 0: a type not mapped */
 	struct lvm_area *areas;
 };
 
@@ -54,6 +58,7 @@ struct lvm_lv {
 	char uuid[UUID_STR];
 	uint64_t extents;
 	int visible, supported;
+	const char *unsupported; /* the first segment type not mapped */
 	char *types;
 	size_t nseg;
 	struct lvm_seg *segs;
@@ -467,10 +472,96 @@ static int add_type(char **types, const char *t)
 	return 0;
 }
 
+static int seg_fail(const struct vu_lvm_vg *vg, const struct lvm_lv *lv,
+		    const char *seg, const char *fmt, ...) VU_PRINTF(4, 5);
+
+/* "lvm: VG vg0: LV lv: segment1: ..." for what a segment's entries say. */
+static int seg_fail(const struct vu_lvm_vg *vg, const struct lvm_lv *lv,
+		    const char *seg, const char *fmt, ...)
+{
+	char what[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return vu_fail(-EUCLEAN, "lvm: VG %s: LV %s: %s: %s", vg->name,
+		       lv->name, seg, what);
+}
+
+/* The areas of a "striped" segment: stripes = [ "pv0", pe, "pv1", pe, ...
+ * ], stripe_count pairs, each stripe extent_count / stripe_count extents
+ * long from extent pe of its PV. */
+static int load_stripes(struct vu_lvm_vg *vg, struct lvm_lv *lv,
+			const struct lvm_cfg *c, struct lvm_seg *seg)
+{
+	const struct lvm_cfg *st = lvm_cfg_get(c, "stripes");
+	uint64_t n;
+
+	if (get_u64(c, "stripe_count", &n) < 0 || n == 0)
+		return seg_fail(vg, lv, c->key, "stripe_count missing or 0");
+	if (!st || st->section || st->v.type != LVM_V_ARRAY ||
+	    st->v.n / 2 != n || st->v.n % 2)
+		return seg_fail(vg, lv, c->key,
+				"stripes is not a list of %" PRIu64
+				" \"pvN\", extent pairs (stripe_count)", n);
+	if (seg->count % n)
+		return seg_fail(vg, lv, c->key,
+				"extent_count %" PRIu64 " is not a multiple "
+				"of stripe_count %" PRIu64, seg->count, n);
+	seg->area_len = seg->count / n;
+	seg->areas = calloc((size_t)n, sizeof(*seg->areas));
+	if (!seg->areas)
+		return vu_fail(-ENOMEM, "out of memory");
+	seg->nareas = (size_t)n;
+	for (size_t a = 0; a < seg->nareas; a++) {
+		const struct lvm_value *pv = &st->v.items[2 * a];
+		const struct lvm_value *pe = &st->v.items[2 * a + 1];
+		const struct lvm_pvent *e;
+
+		if (pv->type != LVM_V_STR || pe->type != LVM_V_INT ||
+		    pe->i < 0)
+			return seg_fail(vg, lv, c->key,
+					"stripes entry %zu is not \"pvN\", "
+					"extent", a);
+		seg->areas[a].pv = find_pv(vg, pv->s);
+		seg->areas[a].pe = (uint64_t)pe->i;
+		if (seg->areas[a].pv == SIZE_MAX)
+			return seg_fail(vg, lv, c->key,
+					"stripe %zu is on %s, a PV the VG "
+					"does not list", a, pv->s);
+		e = &vg->pvs[seg->areas[a].pv];
+		if (seg->areas[a].pe > e->pe_count ||
+		    seg->area_len > e->pe_count - seg->areas[a].pe)
+			return seg_fail(vg, lv, c->key,
+					"stripe %zu (extents %" PRIu64 "+%"
+					PRIu64 ") runs past the end of %s "
+					"(pe_count %" PRIu64 ")", a,
+					seg->areas[a].pe, seg->area_len,
+					e->name, e->pe_count);
+	}
+	if (n > 1) {
+		/* dm-stripe's rule: a power of two that divides each
+		 * stripe's length, so chunk k lies whole on one stripe
+		 * (the product is bounded: area_len fits a PV) */
+		if (get_u64(c, "stripe_size", &seg->stripe_size) < 0 ||
+		    seg->stripe_size == 0 ||
+		    (seg->stripe_size & (seg->stripe_size - 1)) ||
+		    seg->stripe_size > vg->extent_size * seg->area_len ||
+		    (vg->extent_size * seg->area_len) % seg->stripe_size)
+			return seg_fail(vg, lv, c->key,
+					"stripe_size %" PRIu64 " sectors is "
+					"not a power of two dividing the %"
+					PRIu64 " sectors of each stripe",
+					seg->stripe_size,
+					vg->extent_size * seg->area_len);
+	}
+	return 0;
+}
+
 static int load_seg(struct vu_lvm_vg *vg, struct lvm_lv *lv,
 		    const struct lvm_cfg *c, struct lvm_seg *seg)
 {
-	const struct lvm_cfg *st;
 	uint64_t stripes;
 	int linear;
 
@@ -481,36 +572,19 @@ static int load_seg(struct vu_lvm_vg *vg, struct lvm_lv *lv,
 	seg->type = lvm_cfg_str(c, "type");
 	if (!seg->type)
 		return meta_fail(vg, "LV", lv->name, "segment without type");
-	linear = !strcmp(seg->type, "striped") &&
-		 get_u64(c, "stripe_count", &stripes) == 0 && stripes == 1;
-	if (add_type(&lv->types, linear ? "linear" : seg->type) < 0)
-		return -ENOMEM;
-	if (!linear) {
+	if (strcmp(seg->type, "striped")) {
+		/* raid*, mirror, thin, cache, vdo, ...: listed, not mapped */
+		if (add_type(&lv->types, seg->type) < 0)
+			return -ENOMEM;
+		if (!lv->unsupported)
+			lv->unsupported = seg->type;
 		lv->supported = 0;
 		return 0;
 	}
-	st = lvm_cfg_get(c, "stripes");
-	if (!st || st->section || st->v.type != LVM_V_ARRAY || st->v.n != 2 ||
-	    st->v.items[0].type != LVM_V_STR ||
-	    st->v.items[1].type != LVM_V_INT || st->v.items[1].i < 0)
-		return meta_fail(vg, "LV", lv->name,
-				 "linear segment without stripes = [ \"pvN\", "
-				 "extent ]");
-	seg->areas = calloc(1, sizeof(*seg->areas));
-	if (!seg->areas)
-		return vu_fail(-ENOMEM, "out of memory");
-	seg->nareas = 1;
-	seg->areas[0].pv = find_pv(vg, st->v.items[0].s);
-	seg->areas[0].pe = (uint64_t)st->v.items[1].i;
-	if (seg->areas[0].pv == SIZE_MAX)
-		return meta_fail(vg, "LV", lv->name,
-				 "segment on a PV the VG does not list");
-	if (seg->areas[0].pe > vg->pvs[seg->areas[0].pv].pe_count ||
-	    seg->count > vg->pvs[seg->areas[0].pv].pe_count -
-				 seg->areas[0].pe)
-		return meta_fail(vg, "LV", lv->name,
-				 "segment runs past the end of its PV");
-	return 0;
+	linear = get_u64(c, "stripe_count", &stripes) == 0 && stripes == 1;
+	if (add_type(&lv->types, linear ? "linear" : "striped") < 0)
+		return -ENOMEM;
+	return load_stripes(vg, lv, c, seg);
 }
 
 static int load_lv(struct vu_lvm_vg *vg, const struct lvm_cfg *c,
@@ -723,11 +797,13 @@ int vu_lvm_vg_lv(const struct vu_lvm_vg *vg, size_t i,
 	out->types = lv->types ? lv->types : "";
 	out->visible = lv->visible;
 	out->supported = lv->supported;
+	out->unsupported = lv->unsupported;
 	out->missing = lv_missing(vg, lv, NULL);
 	return 0;
 }
 
-/* ---- a linear LV as a block source: an extent map over its PVs ---- */
+/* ---- an LV as a block source: linear ones through an extent map over
+ * their PVs, striped ones through a lookup ---- */
 
 static struct lvm_lv *find_lv(struct vu_lvm_vg *vg, const char *name)
 {
@@ -745,6 +821,147 @@ static struct lvm_lv *find_lv(struct vu_lvm_vg *vg, const char *name)
 	return NULL;
 }
 
+/* A striped LV reads through a lookup: its chunks alternate between
+ * stripes, so a static map would hold one run per chunk (16384 runs for a
+ * GiB in 64 KiB chunks).  Segment k covers LV bytes [start, start + len);
+ * chunk i of it lies on stripe i % n at i / n chunks into that stripe's
+ * area.  One stripe: the chunk is the whole segment. */
+struct stripe_area {
+	struct vu_blk *blk;	/* reference held */
+	uint64_t off;		/* bytes: the area's start on blk */
+};
+
+struct stripe_seg {
+	uint64_t start, len, chunk; /* bytes */
+	size_t n;
+	struct stripe_area *areas;
+};
+
+struct stripe_map {
+	size_t nseg;
+	struct stripe_seg *segs;
+	uint64_t size;
+};
+
+static void stripe_map_free(void *ctx)
+{
+	struct stripe_map *m = ctx;
+
+	if (!m)
+		return;
+	for (size_t k = 0; k < m->nseg; k++) {
+		for (size_t a = 0; m->segs[k].areas && a < m->segs[k].n; a++)
+			vu_blk_unref(m->segs[k].areas[a].blk);
+		free(m->segs[k].areas);
+	}
+	free(m->segs);
+	free(m);
+}
+
+static int stripe_lookup(const void *ctx, uint64_t off, size_t len,
+			 struct vu_run *runs, size_t max)
+{
+	const struct stripe_map *m = ctx;
+	size_t lo = 0, hi = m->nseg, nrun = 0;
+	uint64_t want = len;
+
+	if (off >= m->size)
+		return vu_fail(-EIO, "lvm: read at %" PRIu64 " past the LV's "
+			       "end (%" PRIu64 ")", off, m->size);
+	while (hi - lo > 1) { /* the last segment starting at or before off */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m->segs[mid].start <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	while (nrun < max && off < m->size && want) {
+		const struct stripe_seg *s = &m->segs[lo];
+		uint64_t rel = off - s->start, i = rel / s->chunk;
+		uint64_t in = rel % s->chunk, n;
+		const struct stripe_area *a = &s->areas[i % s->n];
+
+		if (rel >= s->len) { /* into the next segment */
+			lo++;
+			continue;
+		}
+		n = s->chunk - in;
+		if (n > s->len - rel)
+			n = s->len - rel;
+		runs[nrun].length = n;
+		runs[nrun].lower = a->blk;
+		/* bounded: the area lies within its device */
+		runs[nrun].lower_off = a->off + (i / s->n) * s->chunk + in;
+		nrun++;
+		off += n;
+		want = n < want ? want - n : 0;
+	}
+	return (int)nrun;
+}
+
+/* Check segment k's areas against the devices and add it to m. */
+static int stripe_seg_fill(const struct vu_lvm_vg *vg, const struct lvm_lv *lv,
+			   size_t k, struct stripe_seg *out)
+{
+	const struct lvm_seg *s = &lv->segs[k];
+	uint64_t es = vg->extent_size * 512;
+	/* load_pvs/load_stripes bounded all these products */
+	uint64_t alen = s->area_len * es;
+
+	out->start = s->start * es;
+	out->len = s->count * es;
+	out->n = s->nareas;
+	out->chunk = s->nareas > 1 ? s->stripe_size * 512 : out->len;
+	out->areas = calloc(s->nareas, sizeof(*out->areas));
+	if (!out->areas)
+		return vu_fail(-ENOMEM, "out of memory");
+	for (size_t a = 0; a < s->nareas; a++) {
+		const struct lvm_pvent *e = &vg->pvs[s->areas[a].pv];
+		uint64_t off = e->pe_start * 512 + s->areas[a].pe * es;
+
+		if (off > e->blk->size || alen > e->blk->size - off)
+			return vu_blk_fail(e->blk, -EUCLEAN,
+					   "lvm: LV %s/%s segment %zu stripe "
+					   "%zu needs bytes up to %" PRIu64
+					   " of %s (UUID %s), the device has %"
+					   PRIu64 " (truncated PV)", vg->name,
+					   lv->name, k + 1, a, off + alen,
+					   e->name, e->uuid, e->blk->size);
+		out->areas[a].blk = vu_blk_ref(e->blk);
+		out->areas[a].off = off;
+	}
+	return 0;
+}
+
+static int open_striped(struct vu_lvm_vg *vg, const struct lvm_lv *lv,
+			uint32_t ssz, const char *name, struct vu_blk **out)
+{
+	struct stripe_map *m = calloc(1, sizeof(*m));
+	int r = 0;
+
+	if (m)
+		m->segs = calloc(lv->nseg, sizeof(*m->segs));
+	if (!m || !m->segs) {
+		stripe_map_free(m);
+		return vu_fail(-ENOMEM, "out of memory");
+	}
+	for (size_t k = 0; k < lv->nseg && r == 0; k++) {
+		m->nseg++; /* counted first so that a failure frees it */
+		r = stripe_seg_fill(vg, lv, k, &m->segs[k]);
+	}
+	if (r < 0) {
+		stripe_map_free(m);
+		return r;
+	}
+	m->size = lv->extents * vg->extent_size * 512;
+	vu_log(VU_LOG_DEBUG, "%s: %zu segment(s), %" PRIu64 " bytes, read "
+	       "chunk by chunk from its stripes", name, lv->nseg, m->size);
+	return vu_lookup_open(vu_blk_ref(m->segs[0].areas[0].blk), m->size,
+			      ssz, stripe_lookup, m, stripe_map_free, "lvm",
+			      name, out);
+}
+
 int vu_lvm_lv_open(struct vu_lvm_vg *vg, const char *name,
 		   struct vu_blk **out)
 {
@@ -754,6 +971,7 @@ int vu_lvm_lv_open(struct vu_lvm_vg *vg, const char *name,
 	char name_buf[300];
 	struct lvm_lv *lv;
 	uint32_t ssz = 512;
+	int striped = 0;
 	size_t miss;
 
 	*out = NULL;
@@ -766,24 +984,32 @@ int vu_lvm_lv_open(struct vu_lvm_vg *vg, const char *name,
 	if (!lv->visible)
 		return vu_fail(-ENOTSUP, "lvm: LV %s/%s is an internal LV",
 			       vg->name, lv->name);
-	if (!lv->supported) {
-		const char *t = lv->types ? lv->types : "?";
-		const char *s = t;
-
-		/* name the first type that is not linear */
-		while (!strncmp(s, "linear", 6) && (s[6] == ',' || !s[6]))
-			s = s[6] ? s + 7 : t;
-		return vu_fail(-ENOTSUP,
-			       "lvm: LV %s/%s: segment type %.*s is not "
-			       "supported", vg->name, lv->name,
-			       (int)strcspn(s, ","), s);
-	}
+	if (!lv->supported)
+		return vu_fail(-ENOTSUP, "lvm: LV %s/%s: not supported: %s",
+			       vg->name, lv->name,
+			       lv->unsupported ? lv->unsupported : "?");
 	if (lv_missing(vg, lv, &miss))
 		return vu_fail(-ENOENT,
-			       "lvm: %s (UUID %s) of VG %s is missing, LV %s "
-			       "needs it (add the disk that holds it with "
-			       "--add-disk)", vg->pvs[miss].name,
-			       vg->pvs[miss].uuid, vg->name, lv->name);
+			       "lvm: %s (UUID %s, last seen on %s) of VG %s "
+			       "is missing, LV %s needs it (add the disk that "
+			       "holds it with --add-disk)", vg->pvs[miss].name,
+			       vg->pvs[miss].uuid,
+			       vg->pvs[miss].device[0] ? vg->pvs[miss].device
+						       : "an unknown device",
+			       vg->name, lv->name);
+	snprintf(name_buf, sizeof(name_buf), "lvm:%s-%s", vg->name, lv->name);
+	for (size_t k = 0; k < lv->nseg; k++) {
+		for (size_t a = 0; a < lv->segs[k].nareas; a++) {
+			const struct vu_blk *b =
+				vg->pvs[lv->segs[k].areas[a].pv].blk;
+
+			if (b->sector_size > ssz)
+				ssz = b->sector_size;
+		}
+		striped |= lv->segs[k].nareas > 1;
+	}
+	if (striped)
+		return open_striped(vg, lv, ssz, name_buf, out);
 	m = vu_extent_map_new();
 	if (!m)
 		return -ENOMEM;
@@ -817,8 +1043,6 @@ int vu_lvm_lv_open(struct vu_lvm_vg *vg, const char *name,
 		}
 		if (!first)
 			first = e->blk;
-		if (e->blk->sector_size > ssz)
-			ssz = e->blk->sector_size;
 	}
 	if (vu_extent_map_size(m) != lv->extents * es) {
 		uint64_t covered = vu_extent_map_size(m) / es;
@@ -828,8 +1052,43 @@ int vu_lvm_lv_open(struct vu_lvm_vg *vg, const char *name,
 			       PRIu64 " extents of its %" PRIu64, vg->name,
 			       lv->name, covered, lv->extents);
 	}
-	snprintf(name_buf, sizeof(name_buf), "lvm:%s-%s", vg->name, lv->name);
 	vu_extent_map_log(m, name_buf);
 	return vu_extent_map_open(m, vu_blk_ref(first), ssz, "lvm", name_buf,
 				  out);
+}
+
+/* ---- an LV that cannot be read, still listed ---- */
+
+static int unreadable_lookup(const void *ctx, uint64_t off, size_t len,
+			     struct vu_run *runs, size_t max)
+{
+	(void)off;
+	(void)len;
+	(void)runs;
+	(void)max;
+	return vu_fail(-ENOTSUP, "%s", (const char *)ctx);
+}
+
+int vu_lvm_lv_unreadable(struct vu_lvm_vg *vg, const char *name,
+			 const char *why, struct vu_blk **out)
+{
+	const struct lvm_lv *lv;
+	char name_buf[300];
+	char *msg;
+
+	*out = NULL;
+	if (!vg || !name || !why)
+		return vu_fail(-EINVAL, "lvm: no VG, LV name or reason");
+	lv = find_lv(vg, name);
+	if (!lv)
+		return vu_fail(-ENOENT, "lvm: VG %s has no LV %s", vg->name,
+			       name);
+	msg = strdup(why);
+	if (!msg)
+		return vu_fail(-ENOMEM, "out of memory");
+	snprintf(name_buf, sizeof(name_buf), "lvm:%s-%s", vg->name, lv->name);
+	/* size checked on load */
+	return vu_lookup_open(NULL, lv->extents * vg->extent_size * 512, 512,
+			      unreadable_lookup, msg, free, "lvm", name_buf,
+			      out);
 }

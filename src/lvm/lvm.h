@@ -1,7 +1,9 @@
 /* LVM2: physical volumes -> volume group -> logical volumes, read from the
  * on-disk format directly (label, pv_header, metadata area, text
- * metadata).  Only linear LVs (segments of type "striped" with one stripe)
- * open; everything else is listed with supported = 0. */
+ * metadata).  Linear and striped LVs open (segments of type "striped",
+ * any stripe count and size, on any of the PVs given); other segment types
+ * (raid*, mirror, thin, cache, vdo, ...) are listed with supported = 0 and
+ * the type in unsupported. */
 #ifndef VU_LVM_H
 #define VU_LVM_H
 
@@ -67,6 +69,9 @@ struct vu_lvm_lv_info {
 				   "striped", "thin", "thin-pool", ... */
 	int visible;		/* 0: internal LV (_tmeta, _rimage_0, ...) */
 	int supported;		/* 1: vu_lvm_lv_open can map it */
+	const char *unsupported; /* the first segment type it cannot map
+				    ("raid1"), NULL when supported or only
+				    internal */
 	int missing;		/* 1: needs a PV that was not given */
 };
 
@@ -79,9 +84,17 @@ int vu_lvm_vg_lv(const struct vu_lvm_vg *vg, size_t i,
 
 /* A block source for LV name ("rootlv", or "rootvg/rootlv", or
  * "rootvg-rootlv").  -ENOENT when there is no such LV or a PV it needs is
- * missing, -ENOTSUP for segment types other than linear and for internal
- * LVs, -EUCLEAN when its extents lie past the end of a PV (truncated). */
+ * missing (the message names the PV, its UUID and the device lvm last saw
+ * it on), -ENOTSUP ("not supported: raid1") for segment types other than
+ * striped and for internal LVs, -EUCLEAN when its extents lie past the
+ * end of a PV (truncated). */
 int vu_lvm_lv_open(struct vu_lvm_vg *vg, const char *name,
 		   struct vu_blk **out);
+
+/* For an LV vu_lvm_lv_open refused: a source of the LV's size whose every
+ * read fails with -ENOTSUP and the message why (copied), so that the LV
+ * can still be listed as a volume carrying its error. */
+int vu_lvm_lv_unreadable(struct vu_lvm_vg *vg, const char *name,
+			 const char *why, struct vu_blk **out);
 
 #endif

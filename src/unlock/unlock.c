@@ -254,41 +254,82 @@ static int vg_name_taken(const struct vu_disk *d, const char *name)
 	return 0;
 }
 
-/* The VG's visible, linear, complete LVs become volumes "VG-LV". */
+/* An LV of a segment type not supported is still a volume, carrying
+ * "not supported: TYPE" as its error: info and audit show it beside the
+ * LVs that do open.  One that needs a missing PV is left out (the PV is
+ * named once for the VG), as is one on a truncated PV (a warning). */
+static int lv_volume(struct vu_disk *d, struct vu_lvm_vg *vg,
+		     const struct vu_lvm_lv_info *li, const char *vgname)
+{
+	struct vu_volume *lv;
+	struct vu_blk *b = NULL;
+	char *why = NULL;
+	int r;
+
+	r = vu_lvm_lv_open(vg, li->name, &b);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0 && li->supported) {
+		/* missing or truncated PV: the VG's listing says so */
+		vu_log(VU_LOG_WARN, "LV %s/%s: %s", vgname, li->name,
+		       vu_errmsg(r));
+		vu_err_clear();
+		return 0;
+	}
+	if (r < 0) {
+		why = strdup(vu_errmsg(r));
+		vu_err_clear();
+		if (!why)
+			return vu_fail(-ENOMEM, "out of memory");
+		r = vu_lvm_lv_unreadable(vg, li->name, why, &b);
+		if (r < 0) {
+			free(why);
+			return r;
+		}
+	}
+	lv = vu_disk_new_volume(d);
+	if (!lv) {
+		free(why);
+		vu_blk_unref(b);
+		return vu_fail(-ENOMEM, "out of memory");
+	}
+	lv_id(lv->id, sizeof(lv->id), vgname, li->name);
+	lv->blk = b; /* transferred */
+	lv->raw = vu_blk_ref(b);
+	lv->vg = vg;
+	lv->lv = *li;
+	lv->error = why; /* transferred */
+	d->nvolumes++;
+	if (!why && vu_probe(b, &lv->probe) < 0)
+		vu_err_clear();
+	return 0;
+}
+
+/* The VG's visible LVs become volumes "VG-LV"; its missing PVs are named
+ * with the device lvm last saw each on, to say which disk to add. */
 static int add_lvs(struct vu_disk *d, struct vu_lvm_vg *vg)
 {
 	struct vu_lvm_vg_info vi;
+	struct vu_lvm_pv_info pi;
 
 	vu_lvm_vg_info(vg, &vi);
+	for (size_t j = 0; vi.missing_pvs && j < vi.pv_count; j++)
+		if (vu_lvm_vg_pv(vg, j, &pi) == 0 && !pi.present)
+			vu_log(VU_LOG_WARN, "VG %s: %s (UUID %s, last seen on "
+			       "%s) is missing: the logical volumes on it "
+			       "do not open (add the disk that holds it with "
+			       "--add-disk)", vi.name, pi.name, pi.uuid,
+			       pi.device[0] ? pi.device : "an unknown device");
 	for (size_t j = 0; j < vi.lv_count; j++) {
 		struct vu_lvm_lv_info li;
-		struct vu_volume *lv;
-		struct vu_blk *b;
 		int r;
 
 		if (vu_lvm_vg_lv(vg, j, &li) < 0 || !li.visible ||
-		    !li.supported || li.missing)
+		    (li.missing && li.supported))
 			continue; /* info lists these */
-		r = vu_lvm_lv_open(vg, li.name, &b);
-		if (r < 0) {
-			vu_log(VU_LOG_WARN, "LV %s/%s: %s", vi.name, li.name,
-			       vu_errmsg(r));
-			vu_err_clear();
-			continue;
-		}
-		lv = vu_disk_new_volume(d);
-		if (!lv) {
-			vu_blk_unref(b);
-			return vu_fail(-ENOMEM, "out of memory");
-		}
-		lv_id(lv->id, sizeof(lv->id), vi.name, li.name);
-		lv->blk = b; /* transferred */
-		lv->raw = vu_blk_ref(b);
-		lv->vg = vg;
-		lv->lv = li;
-		d->nvolumes++;
-		if (vu_probe(b, &lv->probe) < 0)
-			vu_err_clear();
+		r = lv_volume(d, vg, &li, vi.name);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }

@@ -2,9 +2,11 @@
 # LVM2 PVs made by the real lvm2 tools on loop devices (no device-mapper:
 # LVs are created inactive with --driverloaded n), file systems written at
 # each LV's extent offsets, then read back through tests/tools/lvm-dump and
-# compared with what was written and with vgs/lvs.
+# compared with what was written and with vgs/lvs.  Striped LVs, a raid1
+# LV and a VG missing a PV also through vhdunlock itself, with --add-disk.
 . "$top_srcdir/tests/integration/lib.sh"
-need pvcreate vgcreate lvcreate lvextend lvs vgs pvs vgremove losetup mkfs.ext4 mkfs.xfs debugfs cmp
+need pvcreate vgcreate lvcreate lvextend lvs vgs pvs vgremove vgcfgbackup vgcfgrestore losetup \
+	mkfs.ext4 mkfs.xfs debugfs cmp python3
 [ "$(id -u)" -eq 0 ] || skip "needs root for loop devices"
 tool="$top_builddir/tests/tools/lvm-dump"
 
@@ -127,16 +129,18 @@ L lvcreate -q -an -Zn -L 56M -n span ${dvg} "$d1" "$d2"
 nd=$(L lvs --noheadings -o devices ${dvg}/span | tr ',' '\n' | grep -c loop)
 [ "$nd" = 2 ] && ok "span lies on both PVs" || fail "span lies on $nd PVs"
 head -c 56M /dev/urandom > "$work/span.bin"
+head -c 8M /dev/urandom > "$work/stripe.bin"
 write_lv ${dvg} span "$work/span.bin"
+write_lv ${dvg} stripe "$work/stripe.bin"
 check_list ${dvg} "$b1" "$b2"
 detach_all
 check_lv ${dvg}-span "$work/span.bin" "$b1" "$b2"
+check_lv ${dvg}-stripe "$work/stripe.bin" "$b2" "$b1"
 seed "$b1" datavg-pv0-16k
-grep -q "^LV stripe .* striped unsupported" "$work/dump.txt" &&
-	ok "striped LV listed as unsupported" || fail "striped LV: $(grep stripe "$work/dump.txt")"
-expect_err "open striped LV" "segment type striped is not supported" -x ${dvg}-stripe "$b1" "$b2"
+grep -q "^LV stripe .* striped supported" "$work/dump.txt" &&
+	ok "striped LV listed as supported" || fail "striped LV: $(grep stripe "$work/dump.txt")"
 # one PV missing: span needs it
-expect_err "missing PV" "of VG ${dvg} is missing" -x ${dvg}-span "$b1"
+expect_err "missing PV" "(UUID .*, last seen on $d2) of VG ${dvg} is missing" -x ${dvg}-span "$b1"
 "$tool" "$b1" > "$work/miss.txt" 2>&1
 grep -q "^PV pv1 .* missing" "$work/miss.txt" && ok "missing PV listed" || fail "missing PV: $(cat "$work/miss.txt")"
 # truncated PV
@@ -167,12 +171,131 @@ if L vgcfgrestore -q --force -f "$work/thin2.vg" ${tvg}; then
 		ok "thin pool listed as unsupported" || fail "thin pool: $(cat "$work/thin.txt")"
 	grep -q "^LV pool_tdata .* unsupported hidden" "$work/thin.txt" &&
 		ok "pool_tdata listed as hidden" || fail "pool_tdata: $(cat "$work/thin.txt")"
-	expect_err "open thin pool" "segment type thin-pool is not supported" -x ${tvg}-pool "$c"
+	expect_err "open thin pool" "LV ${tvg}/pool: not supported: thin-pool" -x ${tvg}-pool "$c"
 	expect_err "open hidden LV" "internal LV" -x ${tvg}-pool_tdata "$c"
 else
 	say "note: vgcfgrestore refused the thin pool metadata: $(tail -2 "$work/lvm.log")"
 	detach_all
 fi
+
+# ---- 5: striped LVs across three disks, through vhdunlock ----
+# svg over three 40 MiB PVs (9 extents of 4 MiB each):
+#   st3  3 stripes of 64 KiB over all three, an ext4 made from a tree
+#   st2  2 stripes of 4 KiB on s1 s2
+#   lin  linear on s3
+#   seg2 2 stripes of 64 KiB on s1 s2, in two segments around "gap"
+#   r1   raid1 on s1 s2 (lvm cannot make one offline: edited metadata)
+svg="stripevg$$"
+s1="$work/s1.img" s2="$work/s2.img" s3="$work/s3.img"
+attach "$s1" 40M; e1=$dev
+attach "$s2" 40M; e2=$dev
+attach "$s3" 40M; e3=$dev
+L pvcreate -qy "$e1" "$e2" "$e3" && L vgcreate -q ${svg} "$e1" "$e2" "$e3" &&
+	vgs_made="$vgs_made ${svg}" || { fail "vgcreate ${svg}"; finish; }
+L lvcreate -q -an -Zn -i3 -I64k -L 24M -n st3 ${svg}
+L lvcreate -q -an -Zn -i2 -I4k -L 8M -n st2 ${svg} "$e1" "$e2"
+L lvcreate -q -an -Zn -L 8M -n lin ${svg} "$e3"
+L lvcreate -q -an -Zn -i2 -I64k -L 8M -n seg2 ${svg} "$e1" "$e2"
+L lvcreate -q -an -Zn -l1 -n gap ${svg} "$e1"
+L lvextend -q -L 16M ${svg}/seg2 "$e1" "$e2"
+for n in rmeta0 rimage0; do L lvcreate -q -an -Zn -l1 -n $n ${svg} "$e1"; done
+for n in rmeta1 rimage1; do L lvcreate -q -an -Zn -l1 -n $n ${svg} "$e2"; done
+# (one line per segment: seg2's two say the same)
+got=$(L lvs --noheadings -o lv_name,seg_count,stripes ${svg}/st3 ${svg}/st2 ${svg}/seg2 |
+	tr -s ' ' | sed 's/^ //' | sort -u)
+want=$(printf 'seg2 2 2\nst2 1 2\nst3 1 3')
+[ "$got" = "$want" ] && ok "${svg}: st3, st2 and seg2 (2 segments) as wanted" ||
+	fail "${svg} layout: $got"
+mkext4 "$work/st3.ext4" 24
+head -c 8M /dev/urandom > "$work/st2.bin"
+head -c 8M /dev/urandom > "$work/lin.bin"
+head -c 16M /dev/urandom > "$work/seg2.bin"
+write_lv ${svg} st3 "$work/st3.ext4"
+write_lv ${svg} st2 "$work/st2.bin"
+write_lv ${svg} lin "$work/lin.bin"
+write_lv ${svg} seg2 "$work/seg2.bin"
+s3uuid=$(L pvs --noheadings -o pv_uuid "$e3" | tr -d ' ')
+L vgcfgbackup -q -f "$work/r.vg" ${svg}
+id=$(L lvs --noheadings -o lv_uuid ${svg}/lin | tr -d ' ')
+sed 's/rmeta\([01]\)/r1_rmeta_\1/; s/rimage\([01]\)/r1_rimage_\1/' "$work/r.vg" | awk -v id="$id" '
+	/^\t\tr1_r(meta|image)_[01] \{/ { hide = 1 }
+	hide && /status = / { sub(/, "VISIBLE"/, "") }
+	/^\t\tr1_rmeta_0 \{/ { print "\t\tr1 {\n\t\t\tid = \"" substr(id,1,5) "X" substr(id,7) "\"\n\t\t\tstatus = [\"READ\", \"WRITE\", \"VISIBLE\"]\n\t\t\tflags = []\n\t\t\tsegment_count = 1\n\t\t\tsegment1 {\n\t\t\t\tstart_extent = 0\n\t\t\t\textent_count = 1\n\t\t\t\ttype = \"raid1\"\n\t\t\t\tdevice_count = 2\n\t\t\t\tregion_size = 1024\n\t\t\t\traids = [\"r1_rmeta_0\", \"r1_rimage_0\", \"r1_rmeta_1\", \"r1_rimage_1\"]\n\t\t\t}\n\t\t}" }
+	{ print }' > "$work/r2.vg"
+if L vgcfgrestore -q --force -f "$work/r2.vg" ${svg}; then
+	segt=$(L lvs --noheadings -o segtype ${svg}/r1 | tr -d ' ')
+	[ "$segt" = raid1 ] && ok "lvm2 took the raid1 LV" || fail "r1 is $segt"
+	raid=1
+else
+	fail "vgcfgrestore refused the raid1 metadata: $(tail -2 "$work/lvm.log")"
+	raid=0
+fi
+detach_all
+seed "$s1" stripevg-pv0-16k
+
+# export's arguments: IMAGE VOLUME OUT, the disks added after
+vu_export_all() { # VOLUME WANT NAME: with all three disks
+	rm -f "$work/x.out"
+	if "$VHDUNLOCK" export "$s1" "$1" "$work/x.out" --add-disk "$s2" \
+		--add-disk "$s3" 2> "$work/x.err" && cmp -s "$work/x.out" "$2"; then
+		ok "$3"
+	else
+		fail "$3: $(cat "$work/x.err")"
+	fi
+}
+vu_export_all ${svg}-st3 "$work/st3.ext4" "3-way striped st3 exports the ext4 written at lvm2's stripe offsets"
+vu_export_all ${svg}-st2 "$work/st2.bin" "2-way striped st2 (4 KiB stripes) exports what was written"
+vu_export_all ${svg}-lin "$work/lin.bin" "linear lin beside them exports what was written"
+vu_export_all ${svg}-seg2 "$work/seg2.bin" "striped seg2 in 2 segments exports what was written"
+for f in hello.txt random.bin; do
+	if "$VHDUNLOCK" cat "$s1" "${svg}-st3:/$f" --add-disk "$s2" --add-disk "$s3" \
+		> "$work/f.out" 2> "$work/f.err" && cmp -s "$work/f.out" "$work/tree/$f"; then
+		ok "st3: cat /$f equals the tree"
+	else
+		fail "st3: cat /$f: $(cat "$work/f.err")"
+	fi
+done
+"$VHDUNLOCK" ls "$s1" "${svg}-st3:/" --add-disk "$s2" --add-disk "$s3" > "$work/ls.out" 2>&1
+grep -q "random.bin" "$work/ls.out" && grep -q "hello.txt" "$work/ls.out" &&
+	ok "st3: ls lists the tree" || fail "st3: ls: $(cat "$work/ls.out")"
+if [ "$raid" = 1 ]; then
+	"$VHDUNLOCK" info "$s1" --add-disk "$s2" --add-disk "$s3" > "$work/info.out" 2> "$work/info.err"
+	st=$?
+	if [ $st = 1 ] && grep -q "${svg}-r1: cannot read the volume: .*LV ${svg}/r1: not supported: raid1" "$work/info.err" &&
+	   grep -q "^${svg}-lin .* ext4\|^${svg}-st3 .*ext4" "$work/info.out"; then
+		ok "info: r1 not supported: raid1 (exit 1), the other LVs listed"
+	else
+		fail "info with raid1: exit $st: $(cat "$work/info.err")"; cat "$work/info.out"
+	fi
+	"$VHDUNLOCK" audit "$s1" --add-disk "$s2" --add-disk "$s3" > "$work/audit.out" 2>&1
+	grep -q "not supported: raid1" "$work/audit.out" &&
+		ok "audit: r1 not supported: raid1" || fail "audit with raid1: $(cat "$work/audit.out")"
+	expect_err "lvm-dump: r1" "LV ${svg}/r1: not supported: raid1" -x ${svg}-r1 "$s1" "$s2" "$s3"
+fi
+# s3 missing: st2 and seg2 (on s1 s2) still open; st3 and lin need s3
+"$VHDUNLOCK" info "$s1" --add-disk "$s2" > "$work/miss.out" 2> "$work/miss.err"
+grep -q "VG ${svg}: pv2 (UUID ${s3uuid}, last seen on ${e3}) is missing" "$work/miss.err" &&
+	ok "s3 missing: named with its UUID and $e3" || fail "s3 missing: $(cat "$work/miss.err")"
+rm -f "$work/x.out"
+if "$VHDUNLOCK" export "$s1" ${svg}-st2 "$work/x.out" --add-disk "$s2" 2> "$work/x.err" &&
+   cmp -s "$work/x.out" "$work/st2.bin"; then
+	ok "s3 missing: st2 still exports"
+else
+	fail "s3 missing: st2: $(cat "$work/x.err")"
+fi
+if "$VHDUNLOCK" export "$s1" ${svg}-st3 "$work/x.out" --add-disk "$s2" 2> "$work/x.err"; then
+	fail "s3 missing: st3 exported"
+elif grep -q "no volume '${svg}-st3'" "$work/x.err" && grep -q "${svg}-st2" "$work/x.err"; then
+	ok "s3 missing: st3 does not open: $(tail -1 "$work/x.err")"
+else
+	fail "s3 missing: st3: $(cat "$work/x.err")"
+fi
+expect_err "lvm-dump: st3 without s3" "pv2 (UUID ${s3uuid}, last seen on ${e3}) of VG ${svg} is missing" \
+	-x ${svg}-st3 "$s1" "$s2"
+# a PV cut short: the stripe on it is named
+head -c 5M "$s2" > "$work/s2-short.img"
+expect_err "s2 cut short" "LV ${svg}/st3 segment 1 stripe 1 needs bytes .* (truncated PV)" \
+	-x ${svg}-st3 "$s1" "$work/s2-short.img" "$s3"
 
 # ---- 4: damage ----
 # a flipped byte in the metadata text (a byte of the VG name in the newest copy)
