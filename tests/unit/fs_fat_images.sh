@@ -4,12 +4,14 @@
 # kernel's vfat needs a loop mount).  Any failure fails the test.
 #   IMG.img        FAT12 (f12, 1 KiB clusters), FAT16 (f16, 2 KiB),
 #                  FAT32 (f32, 512-byte clusters; f32b, 4 KiB)
-#   IMG.list       `mdir -/ -b`: every path, directories with a '/'
+#   IMG.list       `mdir -a -/ -b`: every path (hidden ones too),
+#                  directories with a '/'
 #   IMG.out/       `mcopy -s` of the whole volume
 # Each holds tree/ plus, made on the volume: three files of which the
 # middle one is deleted before big.bin is copied (so big.bin is
 # fragmented), names differing from others only in case, a 0-byte file
-# and a file with a known mtime (2001-02-03 04:05:06 UTC).
+# a file with a known mtime (2001-02-03 04:05:06 UTC), and a read-only,
+# hidden, system file and a hidden directory.
 set -eu
 PATH="$PATH:/sbin:/usr/sbin"
 export LC_ALL=C.UTF-8 TZ=UTC MTOOLS_SKIP_CHECK=1
@@ -54,7 +56,10 @@ mk() {
 	# big.bin takes frag2's clusters first, then the free ones after
 	mcopy -i "$img.img" big.bin ::/
 	mcopy -m -i "$img.img" mtime.txt ::/
-	mdir -/ -b -i "$img.img" ::/ > "$img.list"
+	# read-only, hidden and system: listed and read like the others
+	mattrib -i "$img.img" +r +h +s ::/Dir3/NAME.txt
+	mattrib -i "$img.img" +h ::/empty-dir
+	mdir -a -/ -b -i "$img.img" ::/ > "$img.list"
 	mkdir "$img.out"
 	mcopy -s -m -i "$img.img" '::/*' "$img.out/"
 	# the oracle itself must hold the tree

@@ -36,7 +36,8 @@ static const char *const imgs[] = { "f12", "f16", "f32", "f32b" };
 #define NIMG (sizeof(imgs) / sizeof(imgs[0]))
 
 static const char *const tools[] = {
-	"mkfs.fat", "mcopy", "mdir", "mdel", "mtype", "truncate", "diff",
+	"mkfs.fat", "mcopy", "mdir", "mdel", "mtype", "mattrib", "truncate",
+	"diff",
 };
 
 static int group_setup(void **state)
@@ -130,7 +131,7 @@ static void paths_free(struct paths *p)
 	free(p->v);
 }
 
-/* Every entry under dir as mdir -/ -b prints it, and every file's bytes
+/* Every entry under dir as mdir -a -/ -b prints it, and every file's bytes
  * against mtools' copy. */
 static void walk(struct vu_fs *fs, const char *img, uint64_t dir,
 		 const char *rel, struct paths *out)
