@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fs/dir_cache.h"
 #include "fs/fs_backend.h"
 #include "volume/fat_format.h"
 
@@ -45,6 +46,7 @@ struct fat {
 	struct fat_cache_slot cache[FAT_CACHE_SLOTS];
 	uint8_t *cbuf;			/* one cluster, for directories */
 	struct fat_dirent *ent;		/* the entry a walk hands out */
+	struct dir_cache names;		/* struct fat_names (fs_fat.c) */
 };
 
 #define F(fs) ((struct fat *)(fs)->priv)

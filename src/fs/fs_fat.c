@@ -11,6 +11,9 @@
  *    deleted entries, volume labels, "." and ".." are not listed.
  *  - lookup: the exact name first, then ignoring ASCII case (FAT names
  *    are case-insensitive), then the 8.3 name of a file with a long one.
+ *    The entries of the directories used last are kept (dir_cache.h), so
+ *    that a lookup per entry after a listing (FUSE, extract) does not read
+ *    the directory again each time.
  *  - modes synthesised as for NTFS: directories 0555, files 0444; uid/gid
  *    0; mtime and ctime from the write date and time, atime from the
  *    access date, btime from the creation time; local time taken as UTC.
@@ -29,12 +32,72 @@
 #include "core/error.h"
 #include "fs/fat_int.h"
 
+/* One directory's entries, in on-disk order (the order mdir lists). */
+struct fat_name {
+	char *name;
+	char sname[13];
+	uint8_t raw[FAT_DIRENT];
+	uint64_t ino;
+};
+
+struct fat_names {
+	size_t n, cap;
+	struct fat_name *v;
+};
+
+static void names_clear(void *table)
+{
+	struct fat_names *t = table;
+
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i].name);
+	free(t->v);
+	t->v = NULL;
+	t->n = t->cap = 0;
+}
+
+static int names_add(struct vu_fs *fs, void *ctx, const struct fat_dirent *e)
+{
+	struct fat_names *t = ctx;
+	struct fat_name *x;
+
+	(void)fs;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 32;
+
+		x = realloc(t->v, cap * sizeof(*x));
+		if (!x)
+			return vu_fail(-ENOMEM, "out of memory");
+		t->v = x;
+		t->cap = cap;
+	}
+	x = &t->v[t->n];
+	x->name = strdup(e->name);
+	if (!x->name)
+		return vu_fail(-ENOMEM, "out of memory");
+	memcpy(x->sname, e->sname, sizeof(x->sname));
+	memcpy(x->raw, e->raw, sizeof(x->raw));
+	x->ino = e->ino;
+	t->n++;
+	return 0;
+}
+
+static int names_build(void *ctx, uint64_t dir, void *table)
+{
+	int r = fat_dir_walk(ctx, dir, names_add, table);
+
+	if (r < 0)
+		names_clear(table);
+	return r;
+}
+
 static void fat_close(struct vu_fs *fs)
 {
 	struct fat *f = F(fs);
 
 	if (!f)
 		return;
+	dir_cache_clear(&f->names);
 	fat_cache_free(f);
 	free(f->cbuf);
 	free(f->ent);
@@ -54,6 +117,9 @@ static int fat_open(struct vu_fs *fs)
 		return vu_fail(-ENOMEM, "out of memory");
 	fs->priv = f;
 	fs->root = FAT_ROOT_INO;
+	f->names.table_size = sizeof(struct fat_names);
+	f->names.build = names_build;
+	f->names.clear_table = names_clear;
 	f->ent = malloc(sizeof(*f->ent));
 	if (!f->ent) {
 		r = vu_fail(-ENOMEM, "out of memory");
@@ -89,35 +155,29 @@ static int fat_getattr(struct vu_fs *fs, uint64_t ino, struct vu_fs_stat *st)
 	return 0;
 }
 
-struct find {
-	const char *name;
-	int pass;	/* 0 exact, 1 ASCII case, 2 short name */
-	uint64_t ino;
-};
-
-static int match_name(struct vu_fs *fs, void *ctx, const struct fat_dirent *e)
+/* The entry of name in table t: exact, then ignoring ASCII case, then by
+ * 8.3 name, each rule over the whole directory before the next. */
+static const struct fat_name *names_find(const struct fat_names *t,
+					 const char *name)
 {
-	struct find *q = ctx;
-	int hit;
-
-	(void)fs;
-	if (q->pass == 0)
-		hit = !strcmp(e->name, q->name);
-	else if (q->pass == 1)
-		hit = !strcasecmp(e->name, q->name);
-	else
-		hit = !strcasecmp(e->sname, q->name);
-	if (!hit)
-		return 0;
-	q->ino = e->ino;
-	return FAT_WALK_STOP;
+	for (size_t i = 0; i < t->n; i++)
+		if (!strcmp(t->v[i].name, name))
+			return &t->v[i];
+	for (size_t i = 0; i < t->n; i++)
+		if (!strcasecmp(t->v[i].name, name))
+			return &t->v[i];
+	for (size_t i = 0; i < t->n; i++)
+		if (!strcasecmp(t->v[i].sname, name))
+			return &t->v[i];
+	return NULL;
 }
 
 static int fat_lookup(struct vu_fs *fs, uint64_t dir, const char *name,
 		      uint64_t *ino)
 {
+	const struct fat_names *t;
+	const struct fat_name *hit;
 	struct vu_fs_stat st;
-	struct find q = { name, 0, 0 };
 	int r;
 
 	r = fat_getattr(fs, dir, &st);
@@ -132,41 +192,33 @@ static int fat_lookup(struct vu_fs *fs, uint64_t dir, const char *name,
 	}
 	if (!strcmp(name, ".."))
 		return fat_parent(fs, dir, ino);
-	/* a pass per rule, so an exact name wins over a folded one anywhere
-	 * in the directory */
-	for (q.pass = 0; q.pass < 3; q.pass++) {
-		r = fat_dir_walk(fs, dir, match_name, &q);
-		if (r < 0)
-			return r;
-		if (q.ino) {
-			*ino = q.ino;
-			return 0;
-		}
-	}
-	return fs_fail(fs, -ENOENT, "no \"%s\" in directory inode %" PRIu64,
-		       name, dir);
-}
-
-struct list {
-	fs_dirent_fn fn;
-	void *ctx;
-};
-
-static int list_one(struct vu_fs *fs, void *ctx, const struct fat_dirent *e)
-{
-	struct list *l = ctx;
-	struct vu_fs_stat st;
-
-	fat_entry_stat(F(fs), e->raw, e->ino, &st);
-	return l->fn(l->ctx, e->name, &st) ? -ENOMEM : 0;
+	t = dir_cache_get(&F(fs)->names, dir, fs, &r);
+	if (!t)
+		return r;
+	hit = names_find(t, name);
+	if (!hit)
+		return fs_fail(fs, -ENOENT, "no \"%s\" in directory inode %"
+			       PRIu64, name, dir);
+	*ino = hit->ino;
+	return 0;
 }
 
 static int fat_readdir(struct vu_fs *fs, uint64_t dir, fs_dirent_fn fn,
 		       void *ctx)
 {
-	struct list l = { fn, ctx };
+	const struct fat_names *t;
+	struct vu_fs_stat st;
+	int r;
 
-	return fat_dir_walk(fs, dir, list_one, &l);
+	t = dir_cache_get(&F(fs)->names, dir, fs, &r);
+	if (!t)
+		return r;
+	for (size_t i = 0; i < t->n; i++) {
+		fat_entry_stat(F(fs), t->v[i].raw, t->v[i].ino, &st);
+		if (fn(ctx, t->v[i].name, &st))
+			return -ENOMEM;
+	}
+	return 0;
 }
 
 static int fat_readlink(struct vu_fs *fs, uint64_t ino, char *buf,
