@@ -18,7 +18,7 @@ int fat_boot_read(struct vu_fs *fs)
 	struct fat *f = F(fs);
 	uint8_t b[512];
 	uint32_t spc, reserved, nfats, fatlen, rootents, total;
-	uint64_t fats_end, total_bytes, entries;
+	uint64_t fats_end, total_bytes, entries, nc;
 	int r;
 
 	if (fs->vol->size < sizeof(b))
@@ -67,14 +67,16 @@ int fat_boot_read(struct vu_fs *fs)
 		return fs_fail(fs, -EUCLEAN, "boot sector: data area at byte %"
 			       PRIu64 " is past the %" PRIu64 " bytes of the "
 			       "file system", f->data_off, total_bytes);
-	f->nclusters = (uint32_t)((total_bytes - f->data_off) / f->csize);
+	/* counted in 64 bits: 2^32 sectors of 4 KiB in 512-byte clusters
+	 * would wrap a 32-bit count into a plausible one */
+	nc = (total_bytes - f->data_off) / f->csize;
 	if (!f->bits)
-		f->bits = f->nclusters <= FAT12_MAX ? 12 : 16;
-	if (f->bits == 16 && f->nclusters > FAT16_MAX)
-		return fs_fail(fs, -EUCLEAN, "boot sector: %u clusters are too "
-			       "many for FAT16", f->nclusters);
-	if (f->bits == 32 && f->nclusters > FAT32_MAX)
-		f->nclusters = FAT32_MAX;
+		f->bits = nc <= FAT12_MAX ? 12 : 16;
+	if (f->bits == 16 && nc > FAT16_MAX)
+		return fs_fail(fs, -EUCLEAN, "boot sector: %" PRIu64 " clusters "
+			       "are too many for FAT16", nc);
+	/* FAT32 entries have 28 bits: clusters past them cannot be used */
+	f->nclusters = (uint32_t)(nc > FAT32_MAX ? FAT32_MAX : nc);
 	f->bad = f->bits == 12 ? FAT12_BAD : f->bits == 16 ? FAT16_BAD :
 		 FAT32_BAD;
 	entries = f->fat_bytes * 8 / f->bits;
