@@ -188,7 +188,8 @@ void fat_entry_stat(const struct fat *f, const uint8_t *raw, uint64_t ino,
 	st->ctime = st->mtime;
 	st->atime = fat_time(vu_le16(raw + FAT_DIRENT_ADATE), 0, 0);
 	st->btime = fat_time(vu_le16(raw + FAT_DIRENT_CDATE),
-			     vu_le16(raw + FAT_DIRENT_CTIME), cs < 200 ? cs : 0);
+			     vu_le16(raw + FAT_DIRENT_CTIME),
+			     cs < 200 ? cs : 0);
 	st->has_btime = vu_le16(raw + FAT_DIRENT_CDATE) != 0;
 }
 
@@ -341,7 +342,8 @@ int fat_dir_walk(struct vu_fs *fs, uint64_t dir, fat_dirent_cb cb,
 	}
 	if (!nruns) {
 		/* the fixed root, a cluster's worth at a time */
-		for (uint64_t o = 0; r == 0 && o < f->root_bytes; o += f->csize) {
+		for (uint64_t o = 0; r == 0 && o < f->root_bytes;
+		     o += f->csize) {
 			uint64_t len = f->root_bytes - o;
 
 			len = len < f->csize ? len : f->csize;

@@ -37,11 +37,11 @@ struct fat {
 	unsigned bits;			/* 12, 16 or 32 */
 	uint32_t sector;		/* bytes */
 	uint32_t csize;			/* cluster bytes */
-	uint32_t nclusters;		/* data clusters: 2 .. nclusters + 1 */
+	uint32_t nclusters;		/* clusters 2 .. nclusters + 1 */
 	uint32_t root_cluster;		/* FAT32; 0 on FAT12/16 */
 	uint32_t bad;			/* bad cluster mark; above: end */
 	uint64_t fat_off, fat_bytes;	/* the first FAT */
-	uint64_t root_off, root_bytes;	/* FAT12/16 fixed root directory */
+	uint64_t root_off, root_bytes;	/* FAT12/16 fixed root */
 	uint64_t data_off;		/* cluster 2 */
 	struct fat_cache_slot cache[FAT_CACHE_SLOTS];
 	uint8_t *cbuf;			/* one cluster, for directories */
@@ -72,7 +72,7 @@ int fat_chain(struct vu_fs *fs, uint32_t first, uint32_t want, uint32_t max,
 /* One directory entry with its name, as the listing shows it. */
 struct fat_dirent {
 	char name[FAT_NAME_MAX];	/* long name, else the short one */
-	char sname[13];			/* 8.3, with the NT lowercase flags */
+	char sname[13];			/* 8.3, NT lowercase flags applied */
 	uint8_t raw[FAT_DIRENT];	/* the short entry */
 	uint64_t ino;
 };

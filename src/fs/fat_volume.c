@@ -47,9 +47,10 @@ int fat_boot_read(struct vu_fs *fs)
 		return fs_fail(fs, -EUCLEAN, "boot sector: sectors per "
 			       "cluster %u, expected a power of 2", spc);
 	if (!reserved || !nfats || !fatlen || !total)
-		return fs_fail(fs, -EUCLEAN, "boot sector: zero field (reserved "
-			       "sectors %u, FATs %u, FAT sectors %u, total "
-			       "sectors %u)", reserved, nfats, fatlen, total);
+		return fs_fail(fs, -EUCLEAN, "boot sector: zero field "
+			       "(reserved sectors %u, FATs %u, FAT sectors "
+			       "%u, total sectors %u)", reserved, nfats, fatlen,
+			       total);
 	if (f->bits != 32 && !rootents)
 		return fs_fail(fs, -EUCLEAN, "boot sector: FAT12/16 with no "
 			       "root directory entries");
@@ -73,8 +74,8 @@ int fat_boot_read(struct vu_fs *fs)
 	if (!f->bits)
 		f->bits = nc <= FAT12_MAX ? 12 : 16;
 	if (f->bits == 16 && nc > FAT16_MAX)
-		return fs_fail(fs, -EUCLEAN, "boot sector: %" PRIu64 " clusters "
-			       "are too many for FAT16", nc);
+		return fs_fail(fs, -EUCLEAN, "boot sector: %" PRIu64
+			       " clusters are too many for FAT16", nc);
 	/* FAT32 entries have 28 bits: clusters past them cannot be used */
 	f->nclusters = (uint32_t)(nc > FAT32_MAX ? FAT32_MAX : nc);
 	f->bad = f->bits == 12 ? FAT12_BAD : f->bits == 16 ? FAT16_BAD :

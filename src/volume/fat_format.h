@@ -46,12 +46,12 @@
 #define FAT_DIRENT_MTIME	22	/* le16 time */
 #define FAT_DIRENT_MDATE	24	/* le16 date */
 #define FAT_DIRENT_SIZE		28	/* le32 */
-#define FAT_NT_LOWER_BASE	0x08	/* Windows NT: show the base lowercase */
+#define FAT_NT_LOWER_BASE	0x08	/* NT: the base shown lowercase */
 #define FAT_NT_LOWER_EXT	0x10	/* ... and the extension */
 #define FAT_ATTR_READONLY	0x01
 #define FAT_ATTR_HIDDEN		0x02
 #define FAT_ATTR_SYSTEM		0x04
-#define FAT_ENTRY_END		0x00	/* this and every later entry unused */
+#define FAT_ENTRY_END		0x00	/* this and all later unused */
 /* VFAT long name entries: 13 UTF-16 units each, in three pieces, stored
  * last part first; the first stored one has FAT_LFN_LAST in its order */
 #define FAT_LFN_ORD		0

@@ -78,7 +78,8 @@ static void walk(struct vu_fs *fs, uint64_t dir, unsigned depth)
 		vu_err_clear();
 		strcpy(other, d->ent[i].name);
 		for (char *p = other; *p; p++)
-			if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
+			if ((*p >= 'a' && *p <= 'z') ||
+			    (*p >= 'A' && *p <= 'Z'))
 				*p ^= 0x20;
 		(void)vu_fs_lookup(fs, dir, other, &x);
 		(void)vu_fs_getattr(fs, d->ent[i].ino, &st);
