@@ -35,6 +35,8 @@ static const struct fs_ops *backend_of(enum vu_kind kind)
 		return &fs_ext_ops;
 	case VU_KIND_XFS:
 		return &fs_xfs_ops;
+	case VU_KIND_FAT:
+		return &fs_fat_ops;
 	default:
 		return NULL;
 	}

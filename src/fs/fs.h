@@ -1,6 +1,6 @@
 /* File systems inside a volume: NTFS (fs_ntfs.c: our own MFT reader,
- * libfsntfs for compressed data), ext2/3/4 (libext2fs) and XFS (libfsxfs
- * listings, our own inodes), read-only, behind one interface addressed by inode
+ * libfsntfs for compressed data), ext2/3/4 (libext2fs), XFS (libfsxfs
+ * listings, our own inodes) and FAT12/16/32 (fs_fat.c), read-only, behind one interface addressed by inode
  * number, which is what the FUSE low-level front end, ls/cat/extract and
  * the LUKS header discovery all need.
  *
@@ -49,7 +49,7 @@ struct vu_fs_stat {
 	uint64_t size;		/* bytes of the main stream; symlink: target length */
 	uint64_t blocks;	/* 512-byte units allocated, for du */
 	struct timespec atime, mtime, ctime;
-	struct timespec btime;	/* creation (NTFS, ext4 crtime, XFS v5) */
+	struct timespec btime;	/* creation (NTFS, ext4 crtime, XFS v5, FAT) */
 	int has_btime;
 	uint32_t nstreams;	/* NTFS named data streams, else 0 */
 	uint32_t flags;		/* VU_FS_F_* */
@@ -65,7 +65,7 @@ int vu_fs_supported(enum vu_kind kind);
 /* Open the file system of kind on vol (read-only; vol is never written). */
 int vu_fs_open(struct vu_blk *vol, enum vu_kind kind, struct vu_fs **out);
 void vu_fs_close(struct vu_fs *fs);
-/* "ntfs", "ext4", "xfs" ... */
+/* "ntfs", "ext4", "xfs", "fat" ... */
 const char *vu_fs_kind_name(const struct vu_fs *fs);
 uint64_t vu_fs_root(const struct vu_fs *fs);
 

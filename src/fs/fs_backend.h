@@ -1,6 +1,6 @@
 /* The inside of a file system: fs.c does the locking, path handling,
  * reference counting and plain-data reads for every kind; a backend
- * (fs_ext.c, fs_xfs.c, fs_ntfs.c) only answers questions about
+ * (fs_ext.c, fs_xfs.c, fs_ntfs.c, fs_fat.c) only answers questions about
  * inodes through a constant table of functions.
  *
  * Locking: every function of the table is called with fs->lock held,
@@ -99,6 +99,7 @@ struct fs_ops {
 extern const struct fs_ops fs_ext_ops;
 extern const struct fs_ops fs_xfs_ops;
 extern const struct fs_ops fs_ntfs_ops;
+extern const struct fs_ops fs_fat_ops;
 
 /* vu_blk_fail for the volume of fs: "<desc>: ext4: <message>". */
 int fs_fail(const struct vu_fs *fs, int err, const char *fmt, ...)

@@ -1,5 +1,5 @@
 /* Fuzz target: file systems.  The input is a volume: probed, opened as the
- * kind found (ext2/3/4, XFS, NTFS; and as each kind in turn when the probe
+ * kind found (ext2/3/4, XFS, NTFS, FAT; and as each kind in turn when the probe
  * finds none, so damaged superblocks reach the backends too), then walked:
  * every directory to a bounded depth and breadth, with lookups (also with
  * the case changed), attributes, symbolic links, named streams and the
@@ -152,6 +152,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		try_kind(vol, VU_KIND_EXT4);
 		try_kind(vol, VU_KIND_XFS);
 		try_kind(vol, VU_KIND_NTFS);
+		try_kind(vol, VU_KIND_FAT);
 	}
 	vu_blk_unref(vol);
 	return 0;

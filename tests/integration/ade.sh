@@ -406,12 +406,17 @@ vumount() {
 }
 if vmount ubuntu.vhd --add-disk data2.vhd $KEY; then
 	ls "$mnt" > ls.out
-	printf '%s\n' d1p1 d1p1.img d1p14.img d1p15.img d1p2 d1p2.img d2p1 d2p1.img | cmp -s - ls.out &&
-		ok "ubuntu + data2: the mount shows d1p1 d1p2 d2p1 and every volume's image" ||
+	printf '%s\n' d1p1 d1p1.img d1p14.img d1p15 d1p15.img d1p2 d1p2.img d2p1 d2p1.img | cmp -s - ls.out &&
+		ok "ubuntu + data2: the mount shows d1p1 d1p15 d1p2 d2p1 and every volume's image" ||
 		fail "ubuntu + data2: mount root holds $(tr '\n' ' ' < ls.out)"
 	same_tree "ubuntu: d1p1 (root ext4, detached LUKS2 argon2id)" tu "$mnt/d1p1" ' %Ts'
 	same_tree "ubuntu: d1p2 (boot ext2)" tb "$mnt/d1p2" ' %Ts'
 	same_tree "data2: d2p1 (ext4, header on the OS disk)" t2 "$mnt/d2p1" ' %Ts'
+	# the EFI FAT made with mmd/mcopy above
+	[ "$(cd "$mnt/d1p15" && find . | sort | tr '\n' ' ')" = ". ./EFI ./EFI/ubuntu ./EFI/ubuntu/grub.cfg " ] &&
+		cmp -s tb/grub/grub.cfg "$mnt/d1p15/EFI/ubuntu/grub.cfg" &&
+		ok "ubuntu: d1p15 (EFI FAT) holds EFI/ubuntu/grub.cfg as copied in" ||
+		fail "ubuntu: d1p15: $(cd "$mnt/d1p15" && find . | tr '\n' ' ')"
 	[ "$(stat -c %h "$mnt/d1p1/home/azureuser/notes.hardlink")" = 2 ] &&
 		[ "$(stat -c %i "$mnt/d1p1/home/azureuser/notes.hardlink")" = \
 		  "$(stat -c %i "$mnt/d1p1/home/azureuser/notes.txt")" ] &&

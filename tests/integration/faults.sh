@@ -89,6 +89,7 @@ gpt_vhd win.vhd 1:EF00:8:esp-w.fs 2:0C01:16:msr.img 3:0700:24:bl.img
 	echo "$(sum esp-w.fs) p1.img"
 	echo "$(sum msr.img) p2.img"
 	echo "$(sum plain.ntfs) p3.img"
+	echo "$(sum bootmgfw.efi) p1/bootmgfw.efi"
 	(cd w && find . -type f | sed 's|^\./||' | while IFS= read -r f; do
 		echo "$(sum "$f") p3/$f"; done)
 } > win.want
@@ -120,6 +121,7 @@ gpt_vhd ubu.vhd 14:EF02:4:bios.img 15:EF00:8:esp-u.fs 1:8300:24:root.enc 2:8300:
 	echo "$(sum esp-u.fs) p15.img"
 	echo "$(sum root.fs) p1.img"
 	echo "$(sum boot.fs) p2.img"
+	echo "$(sum b/grub/grub.cfg) p15/grub.cfg"
 	(cd u && find . -type f | sed 's|^\./||' | while IFS= read -r f; do
 		echo "$(sum "$f") p1/$f"; done)
 	(cd b && find . -type f | sed 's|^\./||' | while IFS= read -r f; do

@@ -6,7 +6,8 @@
 # EROFS; key and image errors are reported before anything is mounted;
 # umount, SIGTERM (-f) end the mount cleanly; the image is never changed.
 . "$top_srcdir/tests/integration/lib.sh"
-need sgdisk partx mkfs.ext4 ntfsls fusermount3 mountpoint sha256sum cmp
+need sgdisk partx mkfs.ext4 ntfsls fusermount3 mountpoint sha256sum cmp \
+	mdir mtype find sort
 [ -e /dev/fuse ] || skip "/dev/fuse missing (no FUSE in this environment)"
 
 cd "$work"
@@ -80,9 +81,37 @@ if "$VHDUNLOCK" mount "$demo" "$mnt" --bek "$keys" 2>err && mountpoint -q "$mnt"
 else
 	fail "mount: $(cat err)"
 fi
-# p1 is FAT (no file tree); p2/ shows the files of the decrypted NTFS
-[ "$(ls "$mnt" | tr '\n' ' ')" = "p1.img p2 p2.img " ] && ok "ls: p1.img p2 p2.img" ||
+# p1/ shows the files of the EFI FAT, p2/ those of the decrypted NTFS
+[ "$(ls "$mnt" | tr '\n' ' ')" = "p1 p1.img p2 p2.img " ] && ok "ls: p1 p1.img p2 p2.img" ||
 	fail "ls shows: $(ls -a "$mnt" | tr '\n' ' ')"
+# p1's tree as mtools reads the exported FAT (the kernel's vfat would need
+# a loop mount): every path through the mount and through ls, every file
+# through the mount and cat
+export MTOOLS_SKIP_CHECK=1
+mdir -/ -b -i demo-p1.want ::/ | sed 's|^::/||' | sort > p1.mdir
+(cd "$mnt/p1" && find . -mindepth 1 \( -type d -printf '%P/\n' -o -printf '%P\n' \)) |
+	sort > p1.mount
+ls_tree() { # ls_tree DIR: every path under p1:DIR, directories with a '/'
+	"$VHDUNLOCK" ls -l "$demo" "p1:/$1" | while read -r mode _ _ _ _ _ name; do
+		case $mode in
+		d*) echo "$1$name/"; ls_tree "$1$name/" ;;
+		*) echo "$1$name" ;;
+		esac
+	done
+}
+ls_tree "" | sort > p1.ls
+if [ -s p1.mdir ] && grep -q 'BOOTX64' p1.mdir && cmp -s p1.mdir p1.mount &&
+	cmp -s p1.mdir p1.ls; then
+	ok "p1 (FAT): mount and ls show the $(wc -l < p1.mdir) paths mdir lists"
+else
+	fail "p1 (FAT): mdir $(tr '\n' ' ' < p1.mdir), mount $(tr '\n' ' ' < p1.mount), ls $(tr '\n' ' ' < p1.ls)"
+fi
+grep -v '/$' p1.mdir | while IFS= read -r f; do
+	mtype -i demo-p1.want "::/$f" > p1.mtype &&
+		cmp -s p1.mtype "$mnt/p1/$f" &&
+		"$VHDUNLOCK" cat "$demo" "p1:/$f" | cmp -s p1.mtype - &&
+		ok "p1/$f = mtype (mount and cat)" || fail "p1/$f differs from mtype"
+done
 ntfscat demo-p2.want README.txt > readme.want 2>err &&
 	cmp -s readme.want "$mnt/p2/README.txt" &&
 	ok "p2/README.txt = ntfscat of the exported volume" ||

@@ -429,11 +429,14 @@ static void test_kinds(void **state)
 	assert_true(vu_fs_supported(VU_KIND_EXT4));
 	assert_true(vu_fs_supported(VU_KIND_XFS));
 	assert_true(vu_fs_supported(VU_KIND_NTFS));
-	assert_false(vu_fs_supported(VU_KIND_FAT));
+	assert_true(vu_fs_supported(VU_KIND_FAT));	/* test_fs_fat.c */
+	assert_false(vu_fs_supported(VU_KIND_SWAP));
 	assert_false(vu_fs_supported(VU_KIND_UNKNOWN));
 	assert_int_equal(vu_file_open(path_in_tmp("e4.img"), &vol), 0);
-	ut_expect_err(vu_fs_open(vol, VU_KIND_FAT, &fs), -ENOTSUP, "fat",
+	ut_expect_err(vu_fs_open(vol, VU_KIND_SWAP, &fs), -ENOTSUP, "swap",
 		      "e4.img");
+	ut_expect_err(vu_fs_open(vol, VU_KIND_FAT, &fs), -EUCLEAN,
+		      "ext as fat", "bytes per sector 0");
 	ut_expect_err(vu_fs_open(vol, VU_KIND_NTFS, &fs), -EUCLEAN,
 		      "ext as ntfs", "e4.img");
 	ut_expect_err(vu_fs_open(vol, VU_KIND_XFS, &fs), -EUCLEAN, "ext as xfs",
