@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "cli/cli.h"
+#include "cli/info_md.h"
 #include "core/guid.h"
 #include "disk/disk.h"
 #include "source/url.h"
@@ -350,6 +351,17 @@ static json_object *volume_json(const struct vu_volume *v)
 		json_object_object_add(lo, "lv", jstr(v->lv.name));
 		json_object_object_add(o, "lvm", lo);
 	}
+	if (v->md) {
+		struct vu_md_info mi;
+		json_object *mo = json_object_new_object();
+		vu_md_array_info(v->md, &mi);
+		json_object_object_add(mo, "uuid", jstr(mi.uuid));
+		json_object_object_add(mo, "level",
+				       jstr(vu_md_level_name(mi.level)));
+		json_object_object_add(mo, "degraded",
+				       json_object_new_boolean(mi.degraded));
+		json_object_object_add(o, "md", mo);
+	}
 	if (v->probe.detail[0])
 		json_object_object_add(o, "detail", jstr(v->probe.detail));
 	json_object_object_add(o, "label", jstr(v->probe.label));
@@ -413,6 +425,7 @@ static void print_json(const struct vu_disk *d)
 		json_object_array_add(vols, v);
 	}
 	json_object_object_add(root, "volumes", vols);
+	json_object_object_add(root, "md", info_md_json(d));
 	json_object_object_add(root, "lvm", lvm_json(d));
 	json_object_object_add(root, "luks_headers_found",
 			       found_headers_json(d));
@@ -507,11 +520,13 @@ static void print_lvm(const struct vu_disk *d)
 			if (vu_lvm_vg_lv(d->vgs[g], i, &li) < 0 || !li.visible)
 				continue;
 			vu_human_size(li.size, size, sizeof(size));
-			printf("    %-16s %10s  %-10s%s\n", li.name, size,
+			printf("    %-16s %10s  %-10s%s%s\n", li.name, size,
 			       li.types,
 			       li.missing     ? "  missing PV"
 			       : li.supported ? ""
-					      : "  not supported");
+					      : "  not supported: ",
+			       li.missing || li.supported || !li.unsupported
+				       ? "" : li.unsupported);
 		}
 	}
 }
@@ -591,6 +606,7 @@ static void print_text(const struct vu_disk *d)
 		if (vu_volume_luks(&d->volumes[i]))
 			print_luks(&d->volumes[i]);
 	}
+	info_md_print(d);
 	print_lvm(d);
 	print_found_headers(d);
 }

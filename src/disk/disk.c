@@ -20,8 +20,11 @@ struct vu_volume *vu_disk_new_volume(struct vu_disk *d)
 	return v;
 }
 
+/* A volume, probed, with its encryption's metadata read; *out (when
+ * asked) points at it. */
 static int add_volume(struct vu_disk *d, size_t image, const char *id,
-		      struct vu_blk *blk, const struct vu_part *part)
+		      struct vu_blk *blk, const struct vu_part *part,
+		      struct vu_volume **out)
 {
 	struct vu_volume *v = vu_disk_new_volume(d);
 	const struct vu_crypt_ops *crypt;
@@ -55,7 +58,15 @@ static int add_volume(struct vu_disk *d, size_t image, const char *id,
 		vu_err_clear();
 		/* a damaged encrypted volume keeps its kind */
 	}
+	if (out)
+		*out = v;
 	return 0;
+}
+
+int vu_disk_add_stacked(struct vu_disk *d, size_t image, const char *id,
+			struct vu_blk *blk, struct vu_volume **out)
+{
+	return add_volume(d, image, id, blk, NULL, out);
 }
 
 /* With several disks every id names its disk: p2 -> d1p2, disk -> d1. */
@@ -99,7 +110,8 @@ static int open_image(struct vu_disk *d, const char *path)
 	if (r < 0)
 		return r;
 	if (im->table.type == VU_TABLE_NONE)
-		return add_volume(d, n, "disk", vu_blk_ref(im->blk), NULL);
+		return add_volume(d, n, "disk", vu_blk_ref(im->blk), NULL,
+				  NULL);
 	for (size_t i = 0; i < im->table.count; i++) {
 		const struct vu_part *p = &im->table.parts[i];
 		char id[32], name[48];
@@ -113,7 +125,7 @@ static int open_image(struct vu_disk *d, const char *path)
 				  &b);
 		if (r < 0)
 			return r;
-		r = add_volume(d, n, id, b, p);
+		r = add_volume(d, n, id, b, p, NULL);
 		if (r < 0)
 			return r;
 	}
@@ -165,6 +177,9 @@ void vu_disk_close(struct vu_disk *d)
 	for (size_t i = 0; i < d->nvgs; i++)
 		vu_lvm_vg_close(d->vgs[i]);
 	free(d->vgs);
+	for (size_t i = 0; i < d->nmds; i++)
+		vu_md_array_free(d->mds[i]);
+	free(d->mds);
 	for (size_t i = 0; i < d->nheaders; i++) {
 		free(d->headers[i].name);
 		vu_blk_unref(d->headers[i].blk);

@@ -12,6 +12,7 @@
 #include "disk/crypt.h"
 #include "luks/luks.h"
 #include "lvm/lvm.h"
+#include "md/md.h"
 #include "core/blk.h"
 #include "partition/partition.h"
 #include "volume/probe.h"
@@ -40,9 +41,13 @@ struct vu_volume {
 	/* LVM */
 	struct vu_lvm_vg *vg;	  /* for a logical volume: its VG (borrowed) */
 	struct vu_lvm_lv_info lv; /* for a logical volume */
+	/* md RAID */
+	struct vu_md_array *md;	  /* for an md array: the array (borrowed) */
 	/* done once per volume (vu_disk_unlock runs rounds) */
 	int fs_scanned;		  /* looked for ADE's detached headers */
 	int lvm_scanned;	  /* looked at as an LVM PV */
+	int md_scanned;		  /* looked at as an md member */
+	int unlock_tried;	  /* its keys were tried */
 };
 
 /* One image: the first given, or one added with --add-disk. */
@@ -62,6 +67,8 @@ struct vu_disk {
 	struct vu_volume *volumes;
 	size_t nvgs;
 	struct vu_lvm_vg **vgs;	  /* volume groups found on the volumes */
+	size_t nmds;
+	struct vu_md_array **mds; /* md arrays found on the volumes */
 	char *lock_error;	  /* a --luks-header no volume opened with */
 	size_t nheaders;	  /* detached headers found on volumes */
 	struct vu_found_header *headers;
@@ -93,6 +100,12 @@ const struct vu_probe *vu_volume_content(const struct vu_volume *v);
 void vu_disk_close(struct vu_disk *d);
 /* Append a zeroed volume (NULL when out of memory). */
 struct vu_volume *vu_disk_new_volume(struct vu_disk *d);
+/* Append a volume found inside others (an md array): probed, and with
+ * its encryption's metadata read, as a partition is.  blk's reference is
+ * transferred; *out points into d->volumes until the next volume is
+ * added.  -ENOMEM only: an unreadable volume is listed with its error. */
+int vu_disk_add_stacked(struct vu_disk *d, size_t image, const char *id,
+			struct vu_blk *blk, struct vu_volume **out);
 /* The volume with this id, or NULL. */
 struct vu_volume *vu_disk_volume(struct vu_disk *d, const char *id);
 

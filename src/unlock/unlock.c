@@ -411,30 +411,46 @@ static int expand_lvm(struct vu_disk *d)
 	return r;
 }
 
-int vu_disk_unlock(struct vu_disk *d, struct vu_keyring *kr)
+/* Try the keys on every encrypted volume not tried yet (partitions at
+ * first, then volumes found inside others: md arrays). */
+static int unlock_pending(struct vu_disk *d, struct vu_keyring *kr)
 {
-	int r = 0, more = 1;
+	int r = 0;
 
 	for (size_t i = 0; i < d->nvolumes && r == 0; i++) {
 		struct vu_volume *v = &d->volumes[i];
 
-		if (v->unlocked || !v->crypt)
+		if (v->unlocked || !v->crypt || v->unlock_tried)
 			continue;
+		v->unlock_tried = 1;
 		r = unlock_volume(v, kr);
 	}
+	return r;
+}
+
+int vu_disk_unlock(struct vu_disk *d, struct vu_keyring *kr)
+{
+	int r, more = 1;
+
+	r = unlock_pending(d, kr);
 	for (size_t h = 0; h < kr->nheaders && r == 0; h++)
 		r = try_header_file(d, kr, kr->luks_headers[h]);
-	/* Rounds: logical volumes appear, their file systems may hold
-	 * headers, the headers open volumes that may hold PVs... until
-	 * nothing new is found. */
+	/* Rounds: md arrays and logical volumes appear, their file systems
+	 * may hold headers, the headers open volumes that may hold md
+	 * members or PVs... until nothing new is found. */
 	while (r == 0 && more) {
-		int found;
+		int found, arrays = 0;
 
-		r = expand_lvm(d);
+		r = unlock_expand_md(d, &arrays);
+		if (r == 0 && arrays)
+			r = unlock_pending(d, kr);
+		if (r == 0)
+			r = expand_lvm(d);
 		if (r == 0)
 			r = unlock_find_headers(d, &found);
 		if (r == 0)
 			r = try_found_headers(d, kr, &more);
+		more |= arrays;
 	}
 	return r;
 }

@@ -25,6 +25,11 @@ const struct unlock_scheme *unlock_scheme_of(const struct vu_crypt_ops *crypt);
  * whether any was new. */
 int unlock_find_headers(struct vu_disk *d, int *found);
 
+/* md_round.c: assemble the md arrays whose members are among the volumes
+ * not looked at yet; each array becomes a volume.  *found tells whether
+ * any did. */
+int unlock_expand_md(struct vu_disk *d, int *found);
+
 /* Append "; msg" to a growing message. */
 void unlock_note(char **acc, const char *msg);
 /* A key that did not open the volume: keep why in *why and return 0,

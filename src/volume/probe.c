@@ -2,8 +2,9 @@
  * UUID spelled exactly as `blkid -p -o export` prints them (libblkid 2.38 is
  * the oracle the integration test compares against).
  *
- * One table of probers, tried in order: LUKS first (its header may sit on
- * anything), BitLocker before FAT and NTFS (a BitLocker boot sector looks
+ * One table of probers, tried in order: md RAID members first (a member
+ * with its superblock at the end shows the array's content at its start),
+ * then LUKS (its header may sit on anything), BitLocker before FAT and NTFS (a BitLocker boot sector looks
  * like both), FAT last of the boot-sector formats (its weakest signature
  * is one jump byte), then a LUKS2 secondary header for a volume whose
  * primary header was overwritten.
@@ -104,6 +105,7 @@ static const struct prober {
 	const char *name;
 	probe_fn *probe;
 } probers[] = {
+	{ "md", probe_md },
 	{ "luks", probe_luks },
 	{ "bitlocker", probe_bitlocker },
 	{ "lvm2", probe_lvm2 },
@@ -168,6 +170,7 @@ const char *vu_kind_name(enum vu_kind kind)
 		[VU_KIND_XFS] = "xfs",
 		[VU_KIND_FAT] = "fat",
 		[VU_KIND_SWAP] = "swap",
+		[VU_KIND_MD] = "md",
 	};
 
 	if ((unsigned)kind >= sizeof(names) / sizeof(names[0]) || !names[kind])

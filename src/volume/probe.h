@@ -17,6 +17,7 @@ enum vu_kind {
 	VU_KIND_XFS,
 	VU_KIND_FAT,
 	VU_KIND_SWAP,
+	VU_KIND_MD,		/* a Linux md RAID member */
 };
 
 struct vu_probe {

@@ -41,5 +41,7 @@ probe_fn probe_luks, probe_luks2_secondary, probe_bitlocker, probe_lvm2;
 probe_fn probe_ntfs, probe_ext, probe_xfs, probe_swap;
 /* probe_fat.c */
 probe_fn probe_fat;
+/* probe_md.c: md RAID members */
+probe_fn probe_md;
 
 #endif
