@@ -64,6 +64,39 @@ static void md_id(const struct vu_disk *d, const struct vu_md_info *mi,
 		}
 }
 
+/* An array that cannot be read: listed with why, never probed (every
+ * read would fail). */
+static int unreadable_volume(struct vu_disk *d, size_t image, const char *id,
+			     const struct vu_md_info *mi)
+{
+	/* the message vu_md_array_open left, for every read */
+	char *why = strdup(vu_errmsg(-ENOTSUP)), *err = NULL;
+	struct vu_volume *v;
+	struct vu_blk *b = NULL;
+
+	vu_err_clear();
+	if (why)
+		err = strdup(mi->error ? mi->error : why);
+	if (why && err)
+		b = vu_blk_new(&unreadable_ops, NULL, mi->size, 512, why,
+			       "md:%s", id);
+	else
+		free(why);
+	v = b ? vu_disk_new_volume(d) : NULL;
+	if (!v) {
+		free(err);
+		vu_blk_unref(b);
+		return vu_fail(-ENOMEM, "out of memory");
+	}
+	snprintf(v->id, sizeof(v->id), "%s", id);
+	v->image = image;
+	v->blk = b; /* transferred */
+	v->raw = vu_blk_ref(b);
+	v->error = err; /* transferred */
+	d->nvolumes++;
+	return 0;
+}
+
 /* The array's volume, on the disk of its first member present. */
 static int array_volume(struct vu_disk *d, struct vu_md_array *a)
 {
@@ -85,25 +118,17 @@ static int array_volume(struct vu_disk *d, struct vu_md_array *a)
 	r = vu_md_array_open(a, &b);
 	if (r == -ENOMEM)
 		return r;
-	if (r < 0) {
-		char *why = strdup(vu_errmsg(r));
-
-		vu_err_clear();
-		b = why ? vu_blk_new(&unreadable_ops, NULL, mi.size, 512, why,
-				     "md:%s", id) : NULL;
-		if (!b) {
-			free(why);
-			return vu_fail(-ENOMEM, "out of memory");
-		}
-	}
-	r = vu_disk_add_stacked(d, first ? first->image : 0, id, b, &v);
-	if (r < 0)
-		return r;
-	v->md = a;
-	if (mi.error && !v->error) {
-		v->error = strdup(mi.error);
-		if (!v->error)
-			return vu_fail(-ENOMEM, "out of memory");
+	if (r == 0) {
+		r = vu_disk_add_stacked(d, first ? first->image : 0, id, b,
+					&v);
+		if (r < 0)
+			return r;
+		v->md = a;
+	} else {
+		r = unreadable_volume(d, first ? first->image : 0, id, &mi);
+		if (r < 0)
+			return r;
+		d->volumes[d->nvolumes - 1].md = a;
 	}
 	if (mi.degraded)
 		vu_log(VU_LOG_WARN, "%s: %s degraded: %u of %u members present",

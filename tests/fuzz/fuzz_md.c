@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	vu_log_set_sink(NULL, NULL);
 	vu_err_clear();
-	n = 1 + data[0] % MAXM;
+	n = 1 + (data[0] & 3) % MAXM;
 	part = (size - 1) / n;
 	if (part > MEMBER)
 		part = MEMBER;
