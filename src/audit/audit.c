@@ -29,6 +29,7 @@ const char *vu_audit_verdict_name(enum vu_audit_verdict v)
 		[VU_AUDIT_EXPECTED] = "expected",
 		[VU_AUDIT_EMPTY] = "empty",
 		[VU_AUDIT_CONTAINER] = "lvm",
+		[VU_AUDIT_MD] = "md",
 		[VU_AUDIT_ERROR] = "error",
 	};
 	return names[v];
@@ -345,6 +346,12 @@ static int audit_volume(struct vu_audit_volume *a, const struct vu_disk *d,
 		       "are listed on their own");
 		return 0;
 	}
+	if (kind == VU_KIND_MD) {
+		a->verdict = VU_AUDIT_MD;
+		reason(a, "a plain md RAID member: its array is listed on "
+		       "its own");
+		return 0;
+	}
 	if (vu_fs_supported(kind) || kind == VU_KIND_FAT)
 		return audit_plain(a, kind);
 	return audit_unknown(a, o, done, total);
@@ -364,6 +371,7 @@ static uint64_t plan(const struct vu_disk *d, const struct vu_audit_opts *o)
 		if (bde && !v->unlocked)
 			area.length = vu_bde_info(bde)->encrypted_size;
 		else if (bde || v->error || v->probe.kind == VU_KIND_LVM2 ||
+			 v->probe.kind == VU_KIND_MD ||
 			 vu_fs_supported(v->probe.kind) ||
 			 v->probe.kind == VU_KIND_FAT)
 			continue;

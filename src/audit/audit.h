@@ -21,6 +21,7 @@ enum vu_audit_verdict {
 			      BIOS boot, /boot, Windows recovery, MSR) */
 	VU_AUDIT_EMPTY,    /* nothing but zeros (or one repeated byte) */
 	VU_AUDIT_CONTAINER,/* a plain LVM PV: its LVs have their own verdicts */
+	VU_AUDIT_MD,	   /* a plain md RAID member: its array has its own */
 	VU_AUDIT_ERROR,    /* could not be read */
 };
 

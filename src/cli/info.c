@@ -317,6 +317,8 @@ static json_object *lvm_json(const struct vu_disk *d)
 					       json_object_new_boolean(li.supported));
 			json_object_object_add(lo, "visible",
 					       json_object_new_boolean(li.visible));
+			json_object_object_add(lo, "unsupported",
+					       jstr(li.unsupported));
 			json_object_object_add(lo, "missing",
 					       json_object_new_boolean(li.missing));
 			json_object_array_add(lvs, lo);
