@@ -122,9 +122,35 @@ static int parse_args(int argc, char **argv, struct decrypt_args *a,
 
 /* Warnings for what stays encrypted; with --require-all the exit status
  * (3 for a volume no key opened, 1 for one not handled yet) instead. */
-static int check_plan(const struct decrypt_plan *p, int require_all)
+static int check_plan(const struct vu_disk *d, const struct decrypt_plan *p,
+		      int require_all)
 {
 	int status = EXIT_OK;
+
+	/* an encrypted volume inside an md array or an LV is not a region of
+	 * the disk: the copy keeps it as its members hold it */
+	for (size_t i = 0; i < d->nvolumes; i++) {
+		const struct vu_volume *v = &d->volumes[i];
+		const char *why = "it lies inside %s, which decrypt copies as "
+				  "stored (export %s gives its plaintext)";
+		char msg[200];
+
+		if (!vu_volume_composite(v) || !vu_volume_encrypted(v) ||
+		    v->image != 0)
+			continue;
+		snprintf(msg, sizeof(msg), why, v->md ? "an md array"
+						     : "a logical volume",
+			 v->id);
+		if (require_all) {
+			fprintf(stderr, "%s: %s: %s: not decrypted: %s "
+				"(--require-all)\n", vu_prog, v->id,
+				cli_volume_kind(v), msg);
+			status = EXIT_FAIL;
+		} else {
+			vu_log(VU_LOG_WARN, "%s: %s: not decrypted: %s",
+			       v->id, cli_volume_kind(v), msg);
+		}
+	}
 
 	for (size_t i = 0; i < p->n; i++) {
 		const struct decrypt_vol *q = &p->vols[i];
@@ -236,7 +262,7 @@ static void print_volume(const struct decrypt_vol *q)
 /* Is w, a volume of the copy (one image: ids without d1), where v was? */
 static int same_place(const struct vu_volume *w, const struct vu_volume *v)
 {
-	if (w->vg)
+	if (vu_volume_composite(w))
 		return 0;
 	if (!w->part || !v->part)
 		return !w->part && !v->part;
@@ -315,7 +341,7 @@ int cmd_decrypt(int argc, char **argv)
 				      &p);
 	if (r < 0)
 		goto out;
-	status = check_plan(&p, a.require_all);
+	status = check_plan(f.d, &p, a.require_all);
 	if (status != EXIT_OK)
 		goto out;
 	r = decrypt_plan_disk(f.d, &p, &out);

@@ -91,7 +91,7 @@ static int plan_volumes(struct vu_disk *d, struct decrypt_plan *p)
 		struct decrypt_vol *q = &p->vols[p->n];
 		int r;
 
-		if (v->image != 0 || v->vg)
+		if (v->image != 0 || vu_volume_composite(v))
 			continue;
 		q->v = v;
 		q->start = v->part ? v->part->start : 0;

@@ -201,6 +201,11 @@ const struct vu_probe *vu_volume_content(const struct vu_volume *v)
 	return v->unlocked ? &v->inner : &v->probe;
 }
 
+int vu_volume_composite(const struct vu_volume *v)
+{
+	return v->vg || v->md;
+}
+
 int vu_volume_encrypted(const struct vu_volume *v)
 {
 	return v->crypt || vu_crypt_for_kind(v->probe.kind);

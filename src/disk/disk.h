@@ -95,6 +95,9 @@ int vu_volume_encrypted(const struct vu_volume *v);
  * the front ends' scheme-specific fields. */
 struct vu_bde *vu_volume_bde(const struct vu_volume *v);
 struct vu_luks *vu_volume_luks(const struct vu_volume *v);
+/* Non-zero for a volume made of others (an LVM logical volume, an md
+ * array) rather than a region of one image. */
+int vu_volume_composite(const struct vu_volume *v);
 /* What the volume holds as read now: the decrypted content once unlocked. */
 const struct vu_probe *vu_volume_content(const struct vu_volume *v);
 void vu_disk_close(struct vu_disk *d);
