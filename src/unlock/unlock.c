@@ -287,6 +287,18 @@ static int lv_volume(struct vu_disk *d, struct vu_lvm_vg *vg,
 			return r;
 		}
 	}
+	if (!why) {
+		/* probed, and its encryption read: LUKS on an LV opens too */
+		char id[sizeof(lv->id)];
+
+		lv_id(id, sizeof(id), vgname, li->name);
+		r = vu_disk_add_stacked(d, 0, id, b, &lv);
+		if (r < 0)
+			return r;
+		lv->vg = vg;
+		lv->lv = *li;
+		return 0;
+	}
 	lv = vu_disk_new_volume(d);
 	if (!lv) {
 		free(why);
@@ -300,8 +312,6 @@ static int lv_volume(struct vu_disk *d, struct vu_lvm_vg *vg,
 	lv->lv = *li;
 	lv->error = why; /* transferred */
 	d->nvolumes++;
-	if (!why && vu_probe(b, &lv->probe) < 0)
-		vu_err_clear();
 	return 0;
 }
 
@@ -412,7 +422,7 @@ static int expand_lvm(struct vu_disk *d)
 }
 
 /* Try the keys on every encrypted volume not tried yet (partitions at
- * first, then volumes found inside others: md arrays). */
+ * first, then volumes found inside others: md arrays, LVs). */
 static int unlock_pending(struct vu_disk *d, struct vu_keyring *kr)
 {
 	int r = 0;
@@ -439,18 +449,20 @@ int vu_disk_unlock(struct vu_disk *d, struct vu_keyring *kr)
 	 * may hold headers, the headers open volumes that may hold md
 	 * members or PVs... until nothing new is found. */
 	while (r == 0 && more) {
+		size_t before = d->nvolumes;
 		int found, arrays = 0;
 
 		r = unlock_expand_md(d, &arrays);
-		if (r == 0 && arrays)
-			r = unlock_pending(d, kr);
 		if (r == 0)
 			r = expand_lvm(d);
+		/* LUKS on an md array or a logical volume */
+		if (r == 0)
+			r = unlock_pending(d, kr);
 		if (r == 0)
 			r = unlock_find_headers(d, &found);
 		if (r == 0)
 			r = try_found_headers(d, kr, &more);
-		more |= arrays;
+		more |= d->nvolumes != before;
 	}
 	return r;
 }

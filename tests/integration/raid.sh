@@ -206,8 +206,15 @@ loops="$dev"
 L pvcreate -qy "$dev" && L vgcreate -q -s 4M "$pvg" "$dev" && vgs_made="$pvg" ||
 	{ fail "vgcreate $pvg: $(tail -3 lvm.log)"; finish; }
 L lvcreate -q -an -Zn -L 20M -n homelv "$pvg" || fail "lvcreate homelv"
+L lvcreate -q -an -Zn -L 24M -n cryptlv "$pvg" || fail "lvcreate cryptlv"
 TREEFS home.ext4 $((20 << 20)) home
 write_lv "$pvg" homelv home.ext4
+# and LUKS on an LV: md -> LVM -> LUKS -> ext4
+TREEFS cl.ext4 $((8 << 20)) cl
+cp cl.ext4 cl.enc && truncate -s 24M cl.enc
+cryptsetup reencrypt --encrypt --type luks2 --reduce-device-size 16M --batch-mode $KEY $PB cl.enc \
+	>cl.log 2>&1 || fail "cryptsetup cl.enc: $(cat cl.log)"
+write_lv "$pvg" cryptlv cl.enc
 losetup -d "$dev"; loops="" vgs_made=""
 mk_md pvm 5 3 0.90 pvmd.img --chunk 64 --minor 3
 for i in 1 2 3; do plain_vhd "pvm$i.vhd" "pvm$i"; done
@@ -218,6 +225,12 @@ grep -q "^md3 .* lvm2 " info-pvmd.txt && grep -q "^$pvg-homelv .* ext4 *home" in
 	ok "info: md3 (0.90) holds a PV, $pvg-homelv ext4 on it" || fail "pv on md: $(cat out err)"
 vu 0 "export LV on md" export pvm1.vhd --add-disk pvm2.vhd --add-disk pvm3.vhd "$pvg-homelv" h.out &&
 	cmp -s h.out home.ext4 && ok "export $pvg-homelv (PV on md) equals the ext4" || fail "LV on md differs"
+vu 0 "LUKS on an LV on md" cat pvm1.vhd --add-disk pvm2.vhd --add-disk pvm3.vhd $KEY \
+	"$pvg-cryptlv:/db/tables/big.ibd" && cmp -s out tree/db/tables/big.ibd &&
+	ok "md -> LVM -> LUKS -> ext4: cat big.ibd equals the tree" || fail "LUKS on LV: $(cat err)"
+vu 0 "LUKS on an LV, info" info pvm1.vhd --add-disk pvm2.vhd --add-disk pvm3.vhd $KEY
+grep -q "^$pvg-cryptlv .* luks2 " out && grep -q "holds: *ext4" out &&
+	ok "info: $pvg-cryptlv is luks2, unlocked, holds ext4" || fail "LUKS on LV info: $(cat out err)"
 
 # ---- 7: everything through the mount ----
 mnt="$work/mnt"
