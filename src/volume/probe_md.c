@@ -6,7 +6,8 @@
  * Only the magic, the version and where the superblock says it is are
  * checked here; src/md checks the rest (a damaged superblock is reported
  * there, naming the field).  Label and UUID as libblkid spells them: the
- * "host:name" of 1.x, the array UUID in the superblock's byte order. */
+ * "host:name" of 1.x; the array UUID's bytes as stored (1.x) or its four
+ * words' values (0.90), as mdadm prints them too. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -60,8 +61,10 @@ static int md0_end(struct vu_blk *vol, struct vu_probe *out)
 	    (vu_le32(sb + MD0_MINOR) != 90 && vu_le32(sb + MD0_MINOR) != 91))
 		return 0;
 	out->kind = VU_KIND_MD;
-	memcpy(u, sb + MD0_SET_UUID0, 4);
-	memcpy(u + 4, sb + MD0_SET_UUID1, 12);
+	/* four host-order words: libblkid prints each word's value */
+	vu_put_be32(u, vu_le32(sb + MD0_SET_UUID0));
+	for (int i = 0; i < 3; i++)
+		vu_put_be32(u + 4 + 4 * i, vu_le32(sb + MD0_SET_UUID1 + 4 * i));
 	probe_set_uuid(out, u);
 	probe_set_detail(out, "metadata 0.90");
 	return 1;

@@ -19,6 +19,7 @@ bkind() {
 	case $t in
 	crypto_LUKS) echo "luks$(bval "$1" VERSION)" ;;
 	LVM2_member) echo lvm2 ;;
+	linux_raid_member) echo md ;;
 	vfat) echo fat ;;
 	BitLocker) echo bitlocker ;;
 	"") echo unknown ;;
@@ -152,6 +153,18 @@ lvm_case() {
 	fi
 }
 lvm_case
+
+# ---- md RAID members of every superblock version (tests/tools/mkmd.py):
+# a RAID1 member with its superblock at the end shows an ext4 at its start,
+# and is still a member to blkid and to us ----
+for meta in 0.90 1.0 1.1 1.2; do
+	rm -f md-a md-b; truncate -s 8M md-a md-b
+	python3 "$top_srcdir/tests/tools/mkmd.py" create --level 1 --metadata $meta \
+		--uuid "0d0d0d0d-1111-2222-3333-4444444444$(printf %s "$meta" | tr -d . | cut -c1-2)" \
+		--name "probe$meta" md-a md-b || { fail "mkmd $meta"; continue; }
+	[ "$meta" = 1.0 ] && mkfs.ext4 -q -F -L inside md-a 4M
+	check "md $meta member" md-a "metadata $meta"
+done
 
 # ---- Windows-made BitLocker volumes and the LUKS1 corpus ----
 # Members are streamed into sparse files (their data areas are zeros): the
