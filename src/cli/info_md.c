@@ -50,7 +50,7 @@ static void print_array(const struct vu_disk *d, const struct vu_md_array *a)
 	       size, mi.size, each);
 	printf("    state:        %s\n", state(&mi, st, sizeof(st)));
 	for (unsigned i = 0; i < mi.raid_disks; i++) {
-		const char *label;
+		const char *label, *head = i ? "" : "members:";
 		uint64_t at;
 		char off[32];
 
@@ -58,11 +58,9 @@ static void print_array(const struct vu_disk *d, const struct vu_md_array *a)
 			break;
 		vu_human_size(at, off, sizeof(off));
 		if (label)
-			printf("    %-13s %s, data at %s\n", i ? "" : "members:",
-			       label, off);
+			printf("    %-13s %s, data at %s\n", head, label, off);
 		else
-			printf("    %-13s role %u missing\n", i ? "" : "members:",
-			       i);
+			printf("    %-13s role %u missing\n", head, i);
 	}
 	for (notes = mi.notes; *notes;) {
 		const char *nl = strchr(notes, '\n');

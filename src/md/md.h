@@ -29,7 +29,7 @@ void vu_md_member_free(struct vu_md_member *m);
 const char *vu_md_member_uuid(const struct vu_md_member *m);
 
 struct vu_md_assembly {
-	size_t n;		  /* arrays, in the order of their first member */
+	size_t n;		  /* arrays, by their first member */
 	struct vu_md_array **arrays; /* the caller takes them (sets NULL) */
 };
 

@@ -15,21 +15,21 @@
 #define MD1_MAJOR		4	/* le32: 1 */
 #define MD1_FEATURE_MAP		8	/* le32 */
 #define MD1_SET_UUID		16	/* 16 bytes */
-#define MD1_SET_NAME		32	/* 32 bytes, "host:name", NUL-padded */
+#define MD1_SET_NAME		32	/* 32 bytes, "host:name" */
 #define MD1_SET_NAME_LEN	32
 #define MD1_CTIME		64	/* le64, low 40 bits: seconds */
-#define MD1_LEVEL		72	/* le32, signed: -1 linear, 0, 1, 4... */
+#define MD1_LEVEL		72	/* le32, signed: -1 linear */
 #define MD1_LAYOUT		76	/* le32 */
-#define MD1_SIZE		80	/* le64: sectors of each member used */
+#define MD1_SIZE		80	/* le64: sectors used per member */
 #define MD1_CHUNKSIZE		88	/* le32: sectors */
 #define MD1_RAID_DISKS		92	/* le32 */
 #define MD1_NEW_LEVEL		100
 #define MD1_RESHAPE_POS		104	/* le64 */
-#define MD1_DATA_OFFSET		128	/* le64: sectors from member start */
-#define MD1_DATA_SIZE		136	/* le64: sectors available for data */
+#define MD1_DATA_OFFSET		128	/* le64: sectors, from 0 */
+#define MD1_DATA_SIZE		136	/* le64: sectors for data */
 #define MD1_SUPER_OFFSET	144	/* le64: sectors: where this sb is */
 #define MD1_RECOVERY_OFFSET	152	/* le64: sectors rebuilt so far */
-#define MD1_DEV_NUMBER		160	/* le32: index into dev_roles */
+#define MD1_DEV_NUMBER		160	/* le32: index in dev_roles */
 #define MD1_DEVICE_UUID		168	/* 16 bytes */
 #define MD1_UTIME		192	/* le64 */
 #define MD1_EVENTS		200	/* le64 */
@@ -38,7 +38,7 @@
 #define MD1_MAX_DEV		220	/* le32: entries in dev_roles */
 #define MD1_DEV_ROLES		256	/* le16 each */
 #define MD1_HEADER_SIZE		256
-#define MD1_MAX_SIZE		4096	/* a superblock with its roles */
+#define MD1_MAX_SIZE		4096	/* with its roles */
 #define MD1_MAX_DEV_LIMIT	((MD1_MAX_SIZE - MD1_HEADER_SIZE) / 2)
 
 /* dev_roles values that are not a slot */
@@ -49,7 +49,7 @@
 
 /* feature_map bits */
 #define MD_FEATURE_BITMAP_OFFSET	0x0001u
-#define MD_FEATURE_RECOVERY_OFFSET	0x0002u	/* a member being rebuilt */
+#define MD_FEATURE_RECOVERY_OFFSET	0x0002u	/* rebuilding */
 #define MD_FEATURE_RESHAPE_ACTIVE	0x0004u
 #define MD_FEATURE_BAD_BLOCKS		0x0008u
 #define MD_FEATURE_REPLACEMENT		0x0010u

@@ -22,7 +22,7 @@ struct vu_md_member {
 	uint32_t layout;
 	uint64_t chunk;		/* sectors */
 	uint32_t raid_disks;
-	uint64_t size;		/* sectors of each member the array uses */
+	uint64_t size;		/* sectors of each member used */
 	uint64_t data_offset;	/* sectors */
 	uint64_t data_size;	/* sectors available from data_offset */
 	uint64_t events;

@@ -155,7 +155,8 @@ static int load_v0(struct vu_md_member *m, const uint8_t *sb, uint64_t off)
 		if (st & (MD0_DISK_FAULTY | MD0_DISK_REMOVED))
 			m->roles[i] = MD_ROLE_FAULTY;
 		else if ((st & (MD0_DISK_ACTIVE | MD0_DISK_SYNC)) ==
-			 (MD0_DISK_ACTIVE | MD0_DISK_SYNC) && slot < MD_ROLE_MAX)
+				 (MD0_DISK_ACTIVE | MD0_DISK_SYNC) &&
+			 slot < MD_ROLE_MAX)
 			m->roles[i] = (uint16_t)slot;
 		else
 			m->roles[i] = MD_ROLE_SPARE;

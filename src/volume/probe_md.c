@@ -20,7 +20,8 @@
 static int md1_at(const uint8_t *sb, uint64_t off, const char *version,
 		  struct vu_probe *out)
 {
-	if (vu_le32(sb + MD1_MAGIC) != MD_MAGIC || vu_le32(sb + MD1_MAJOR) != 1 ||
+	if (vu_le32(sb + MD1_MAGIC) != MD_MAGIC ||
+	    vu_le32(sb + MD1_MAJOR) != 1 ||
 	    vu_le64(sb + MD1_SUPER_OFFSET) != off / MD_SECTOR)
 		return 0;
 	out->kind = VU_KIND_MD;
