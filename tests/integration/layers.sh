@@ -37,6 +37,10 @@ lib_prefixes() {
 	esac
 }
 ALL_LIBS="openssl curl json-c cryptsetup ext2fs libfsxfs libfsntfs libbfio fuse3"
+# "library=prefix" for each prefix of each library, in that order
+LIB_PREFIXES=$(for t in $ALL_LIBS; do
+	for p in $(lib_prefixes "$t"); do printf '%s=%s ' "$t" "$p"; done
+done)
 
 dir_of() { [ "$1" = fuse ] && echo fuse || echo "src/$1"; }
 
@@ -65,30 +69,56 @@ check() {
 		libs=$(printf '%s\n' "$rest" | sed -n 's/.*\[libs: \([^]]*\)\].*/\1/p')
 		allowed=
 		for t in $libs; do allowed="$allowed $(lib_prefixes "$t")"; done
+		# every file of the layer in one awk: a process per file and
+		# include took most of a minute
+		set --
 		for f in "$root/$(dir_of "$name")"/*.[ch]; do
-			[ -e "$f" ] || continue
-			rel=${f#"$root"/}
-			# project headers: "layer/file.h"
-			for inc in $(sed -n 's/^#include "\([a-z_]*\)\/\([A-Za-z0-9_.]*\)".*/\1\/\2/p' "$f"); do
-				il=${inc%%/*}
-				case $inc in *_format.h) continue ;; esac
-				[ "$il" = "$name" ] && continue
-				ir=$(awk -v l="$il" '$1 == l { print $2 }' "$tmp/rank")
-				if [ -z "$ir" ]; then
-					echo "$rel includes $inc of no known layer"; bad=1
-				elif [ "$ir" -gt "$rank" ]; then
-					echo "$rel (layer $name) includes $inc of layer $il above it"; bad=1
-				fi
-			done
-			# third-party headers
-			for t in $ALL_LIBS; do
-				for p in $(lib_prefixes "$t"); do
-					grep -q "^#include <$p" "$f" || continue
-					case " $allowed " in *" $p "*) continue ;; esac
-					echo "$rel (layer $name) includes <$p...> ($t), which README does not list for it"; bad=1
-				done
-			done
+			[ -e "$f" ] && set -- "$@" "$f"
 		done
+		[ $# -gt 0 ] || continue
+		awk -v name="$name" -v rank="$rank" -v root="$root/" \
+		    -v allowed=" $allowed " -v libs="$LIB_PREFIXES" '
+		# project headers: "layer/file.h"; third-party ones: <prefix...>
+		# once per file and prefix, after the file, as grep -q found them
+		function flush(   i) {
+			for (i = 1; i <= np; i++)
+				if (seen[i]) {
+					print rel " (layer " name ") includes <" pre[i] \
+					    "...> (" lib[i] "), which README does not list for it"
+					bad = 1
+				}
+			for (i = 1; i <= np; i++) seen[i] = 0
+		}
+		BEGIN {
+			np = split(libs, pl, " ")
+			for (i = 1; i <= np; i++) {
+				lib[i] = substr(pl[i], 1, index(pl[i], "=") - 1)
+				pre[i] = substr(pl[i], index(pl[i], "=") + 1)
+			}
+		}
+		FILENAME == rankfile { r[$1] = $2; next }
+		FNR == 1 { flush(); rel = substr(FILENAME, length(root) + 1) }
+		/^#include "[a-z_]*\/[A-Za-z0-9_.]*"/ {
+			inc = $0
+			sub(/^#include "/, "", inc)
+			sub(/".*/, "", inc)
+			il = inc
+			sub(/\/.*/, "", il)
+			if (inc ~ /_format\.h$/ || il == name) next
+			if (!(il in r)) {
+				print rel " includes " inc " of no known layer"; bad = 1
+			} else if (r[il] + 0 > rank + 0) {
+				print rel " (layer " name ") includes " inc \
+				    " of layer " il " above it"; bad = 1
+			}
+		}
+		/^#include </ {
+			for (i = 1; i <= np; i++)
+				if (index($0, "#include <" pre[i]) == 1 &&
+				    index(allowed, " " pre[i] " ") == 0)
+					seen[i] = 1
+		}
+		END { flush(); exit bad }' rankfile="$tmp/rank" "$tmp/rank" "$@" || bad=1
 	done <"$tmp/list"
 	return $bad
 }
