@@ -574,11 +574,16 @@ static void print_image(const struct vu_disk *d, size_t k)
 static void print_text(const struct vu_disk *d)
 {
 	char size[32], g[VU_GUID_STRLEN];
+	size_t idw = 6;
 
 	for (size_t k = 0; k < d->nimages; k++)
 		print_image(d, k);
-	printf("\n%-6s %14s %10s  %-10s %-16s %-38s %s\n", "ID", "START", "SIZE",
-	       "KIND", "LABEL", "UUID", "TYPE");
+	/* ids of LVs and md arrays are long: the column fits the longest */
+	for (size_t i = 0; i < d->nvolumes; i++)
+		if (strlen(d->volumes[i].id) > idw)
+			idw = strlen(d->volumes[i].id);
+	printf("\n%-*s %14s %10s  %-10s %-16s %-38s %s\n", (int)idw, "ID",
+	       "START", "SIZE", "KIND", "LABEL", "UUID", "TYPE");
 	for (size_t i = 0; i < d->nvolumes; i++) {
 		const struct vu_volume *v = &d->volumes[i];
 		const struct vu_part *p = v->part;
@@ -597,8 +602,8 @@ static void print_text(const struct vu_disk *d)
 			snprintf(type, sizeof(type), "0x%02x %s%s", p->mbr_type,
 				 n ? n : "", p->bootable ? " (boot)" : "");
 		}
-		printf("%-6s %14" PRIu64 " %10s  %-10s %-16s %-38s %s\n", v->id,
-		       p ? p->start : 0, size, vu_kind_name(v->probe.kind),
+		printf("%-*s %14" PRIu64 " %10s  %-10s %-16s %-38s %s\n",
+		       (int)idw, v->id, p ? p->start : 0, size, vu_kind_name(v->probe.kind),
 		       v->probe.label[0] ? v->probe.label : "-",
 		       v->probe.uuid[0] ? v->probe.uuid : "-", type);
 	}
