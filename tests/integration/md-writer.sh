@@ -19,12 +19,15 @@
 need mdadm losetup python3 cmp dd
 mk="$top_srcdir/tests/tools/mkmd.py"
 check="$top_srcdir/tests/integration/md-writer-check.py"
-for f in "$mk" "$check"; do [ -f "$f" ] || { fail "$f is missing"; finish; }; done
+for f in "$mk" "$check"; do
+	[ -f "$f" ] || { fail "$f is missing"; finish; }
+done
 # the interpreter itself, once: a version manager's python3 shim can cost a
 # second a call
-py=$(python3 -c 'import sys; print(sys.executable)') || { fail "python3"; finish; }
+py=$(python3 -c 'import sys; print(sys.executable)') ||
+	{ fail "python3"; finish; }
 
-cd "$work"
+cd "$work" || finish
 # Loop devices attached, by name; each is detached on the way out, also
 # when a check fails half way.  Where the md driver exists, udev may
 # assemble an array from them: such an array (ours alone) is stopped first.
@@ -32,7 +35,8 @@ loops=""
 detach() {
 	for l in "$@"; do
 		for h in /sys/block/"${l#/dev/}"/holders/md*; do
-			[ -e "$h" ] && mdadm --stop "/dev/${h##*/}" >/dev/null 2>&1
+			[ -e "$h" ] &&
+				mdadm --stop "/dev/${h##*/}" >/dev/null 2>&1
 		done
 		losetup -d "$l" || fail "losetup -d $l"
 		rest=""
@@ -40,6 +44,7 @@ detach() {
 		loops=$rest
 	done
 }
+# shellcheck disable=SC2086
 cleanup() { [ -z "$loops" ] || detach $loops; }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
@@ -86,12 +91,13 @@ for meta in 0.90 1.0 1.1 1.2; do
 	counted make.log
 
 	# each array's members on loop devices, read by mdadm
-	while read -r a _ level layout n missing chunk; do
+	while read -r a _ level _ n missing _; do
 		d=arr$a devs=""
 		r=0
 		while [ "$r" -lt "$n" ]; do
 			if [ "$r" != "$missing" ] && attach "$d/m$r"; then
-				mdadm --examine "$l" > "$d/examine.$r" 2>&1 </dev/null
+				mdadm --examine "$l" </dev/null \
+					> "$d/examine.$r" 2>&1
 				devs="$devs $l"
 			fi
 			r=$((r + 1))
@@ -111,16 +117,15 @@ for meta in 0.90 1.0 1.1 1.2; do
 			truncate -s 64K "$d/want"	# the zero padding
 			dd if="$d/m$((k % 2))" of="$d/got" bs=64K count=1 \
 				skip=$((skip0 + k / 2)) status=none
-			if cmp -s "$d/want" "$d/got"; then
-				ok "$meta raid0: array chunk $k on member $((k % 2))"
-			else
-				fail "$meta raid0: array chunk $k not on member $((k % 2))"
-			fi
+			w="$meta raid0: chunk $k on member $((k % 2))"
+			if cmp -s "$d/want" "$d/got"; then ok "$w"
+			else fail "$w"; fi
 		done
 	done < specs
 
 	"$py" "$check" examine specs "$MEMBER" > examine.log 2>&1 ||
-		grep -q '^FAIL' examine.log || fail "$meta: md-writer-check examine"
+		grep -q '^FAIL' examine.log ||
+		fail "$meta: md-writer-check examine"
 	counted examine.log
 	rm -rf arr*
 done
@@ -177,7 +182,8 @@ refused() {
 		cmp -s refuse/zero refuse/m0; then
 		ok "refused: $(cat refuse/err)"
 	else
-		fail "mkmd.py $*: exit $st, out '$(cat refuse/out)', err '$(cat refuse/err)'"
+		fail "mkmd.py $*: exit $st, out '$(cat refuse/out)'," \
+			"err '$(cat refuse/err)'"
 	fi
 }
 u=0badc0de-0000-4000-8000-000000000002

@@ -116,11 +116,11 @@ class Geometry:
         if level in (0, 1):
             if layout is not None:
                 raise Refused('RAID%d takes no --layout' % level)
-            self.layout_name = None
             # mdadm (kernel >= 5.4) gives a 1.x RAID0 the "original" layout
             # and says so in the feature map; 0.90 has no such feature.
-            self.layout = (RAID0_ORIG_LAYOUT
-                           if level == 0 and self.metadata != '0.90' else 0)
+            r0 = level == 0 and self.metadata != '0.90'
+            self.layout = RAID0_ORIG_LAYOUT if r0 else 0
+            self.layout_name = 'original' if r0 else '-'
         elif level == 5:
             self.layout_name = layout or 'left-symmetric'
             if self.layout_name not in R5_LAYOUTS:
