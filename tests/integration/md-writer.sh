@@ -44,8 +44,18 @@ detach() {
 		loops=$rest
 	done
 }
-# shellcheck disable=SC2086
-cleanup() { [ -z "$loops" ] || detach $loops; }
+# A signal can come between losetup attaching a device and its name being
+# recorded: the devices backed by files in this test's own directory are
+# found by their backing file then, and detached by name as well.
+dir=$(pwd -P)
+cleanup() {
+	# shellcheck disable=SC2086
+	[ -z "$loops" ] || detach $loops
+	for l in $(losetup -n -l -O NAME,BACK-FILE |
+		awk -v w="$dir/" 'index($2, w) == 1 { print $1 }'); do
+		detach "$l"
+	done
+}
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 # attach FILE: a loop device for FILE in $l, recorded; 1 when none
