@@ -11,7 +11,7 @@ apt-get install -y -qq --no-install-recommends \
 	clang libclang-rt-14-dev \
 	qemu-utils gdisk fdisk util-linux e2fsprogs xfsprogs ntfs-3g dosfstools \
 	mtools jq strace attr openssl cryptsetup-bin lvm2 dislocker libbde-utils xz-utils hyperfine \
-	python3 python3-cryptography curl sleuthkit \
+	python3 python3-cryptography curl sleuthkit mdadm \
 	>/dev/null
 # Azurite, the Azure Storage emulator, for the tests that read page blobs
 # over HTTP (tests/integration/blob-lib.sh).  Node.js and npm come with the
