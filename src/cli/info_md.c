@@ -46,8 +46,13 @@ static void print_array(const struct vu_disk *d, const struct vu_md_array *a)
 		printf("    name:         %s (host %s)\n", mi.name, mi.host);
 	else if (mi.name[0])
 		printf("    name:         %s\n", mi.name);
-	printf("    size:         %s (%" PRIu64 " bytes), %s of each member\n",
-	       size, mi.size, each);
+	if (mi.zones > 1)
+		printf("    size:         %s (%" PRIu64 " bytes), members of "
+		       "different sizes in %u zones\n", size, mi.size,
+		       mi.zones);
+	else
+		printf("    size:         %s (%" PRIu64 " bytes), %s of each "
+		       "member\n", size, mi.size, each);
 	printf("    state:        %s\n", state(&mi, st, sizeof(st)));
 	for (unsigned i = 0; i < mi.raid_disks; i++) {
 		const char *label, *head = i ? "" : "members:";

@@ -57,7 +57,10 @@ struct vu_md_info {
 	unsigned raid_disks;
 	unsigned present;	/* roles with an in-sync member */
 	uint64_t size;		/* bytes the array presents */
-	uint64_t member_size;	/* bytes used of each member's data area */
+	uint64_t member_size;	/* bytes used of each member's data area
+				   (RAID0 with zones: of the smallest) */
+	unsigned zones;		/* RAID0: 1, or more for members of
+				   different sizes */
 	uint64_t events;
 	int degraded;		/* roles missing, still readable */
 	const char *error;	/* why it cannot be read; NULL: it can */

@@ -25,6 +25,7 @@ struct vu_md_array {
 	uint64_t events;
 	unsigned present;
 	struct vu_md_member **role;	/* [raid_disks]; NULL: missing */
+	uint64_t *dev_sizes;		/* RAID0: [raid_disks] */
 	struct vu_md_member **all;	/* owned */
 	size_t nall;
 	char *error;
@@ -143,17 +144,20 @@ static void place(struct vu_md_array *a, const struct vu_md_member *fresh,
 	a->present++;
 }
 
-/* The bytes of each member's data area the array uses. */
+/* The bytes of each member's data area the array uses: the size the
+ * superblock gives, or for RAID0 (whose superblock says 0) each member
+ * whole, in chunks: members of different sizes make zones. */
 static int member_size(struct vu_md_array *a, const struct vu_md_member *f)
 {
-	uint64_t per = 0;
+	uint64_t least = 0;
 
 	if (a->g.level != 0) {
 		a->g.dev_size = f->size * MD_SECTOR;
 		return 0;
 	}
-	/* RAID0 uses each member whole (rounded to chunks); members of
-	 * different sizes make zones, which are not read */
+	a->dev_sizes = calloc(a->g.ndev, sizeof(*a->dev_sizes));
+	if (!a->dev_sizes)
+		return vu_fail(-ENOMEM, "out of memory");
 	for (unsigned i = 0; i < a->g.ndev; i++) {
 		const struct vu_md_member *m = a->role[i];
 		uint64_t s;
@@ -162,12 +166,12 @@ static int member_size(struct vu_md_array *a, const struct vu_md_member *f)
 			continue;
 		s = m->data_size * MD_SECTOR;
 		s = a->g.chunk ? s / a->g.chunk * a->g.chunk : s;
-		if (per && s != per)
-			return set_error(a, "not supported: raid0 over "
-					 "members of different sizes");
-		per = s;
+		a->dev_sizes[i] = s;
+		if (!least || s < least)
+			least = s;
 	}
-	a->g.dev_size = per;
+	a->g.dev_sizes = a->dev_sizes;
+	a->g.dev_size = least;
 	return 0;
 }
 
@@ -185,7 +189,9 @@ static int open_array(struct vu_md_array *a)
 		if (m)
 			r = vu_slice_open(vu_blk_ref(m->blk),
 					  m->data_offset * MD_SECTOR,
-					  a->g.dev_size, m->label, &devs[i]);
+					  a->dev_sizes ? a->dev_sizes[i]
+						       : a->g.dev_size,
+					  m->label, &devs[i]);
 	}
 	snprintf(name, sizeof(name), "md:%s", a->name[0] ? a->name : a->uuid);
 	if (r == 0)
@@ -333,6 +339,7 @@ void vu_md_array_free(struct vu_md_array *a)
 		vu_md_member_free(a->all[i]);
 	free(a->all);
 	free(a->role);
+	free(a->dev_sizes);
 	free(a->error);
 	free(a->notes);
 	free(a);
@@ -353,6 +360,7 @@ void vu_md_array_info(const struct vu_md_array *a, struct vu_md_info *out)
 	out->present = a->present;
 	out->size = a->g.size;
 	out->member_size = a->g.dev_size;
+	out->zones = a->g.zones ? a->g.zones : 1;
 	out->events = a->events;
 	out->error = a->error;
 	out->degraded = !a->error && a->present < a->g.ndev;

@@ -112,6 +112,12 @@
 #define MD_R5_PARITY_0		4
 #define MD_R5_PARITY_N		5
 
+/* RAID0 layout over members of different sizes: which member a chunk of a
+ * zone after the first goes to counts chunks from the array's start
+ * (original, kernels before 3.14) or from the zone's (alternate) */
+#define MD_R0_ORIGINAL		1
+#define MD_R0_ALTERNATE		2
+
 /* RAID10 layout: near copies in bits 0-7, far copies in 8-15, bit 16:
  * far copies offset, bit 17: far sets */
 #define MD_R10_NEAR(l)		((l) & 0xffu)

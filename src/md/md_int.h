@@ -43,8 +43,13 @@ struct md_geometry {
 	uint32_t layout;
 	uint64_t chunk;		/* bytes */
 	unsigned ndev;
-	uint64_t dev_size;	/* bytes of each data area used */
+	uint64_t dev_size;	/* bytes of each data area used (RAID0: the
+				   smallest) */
+	const uint64_t *dev_sizes; /* RAID0: bytes of each role's data area,
+				      whole chunks; members of different
+				      sizes make zones.  NULL otherwise */
 	uint64_t size;		/* bytes the array presents */
+	unsigned zones;		/* RAID0: zones (1 when all are equal) */
 };
 int md_map_open(const struct md_geometry *g, struct vu_blk *const *devs,
 		const char *name, struct vu_blk **out);

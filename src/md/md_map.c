@@ -16,12 +16,23 @@
 #include "md/md_format.h"
 #include "md/md_int.h"
 
+/* RAID0 over members of different sizes: zone k stripes over the members
+ * larger than zone k-1 reached, from where that zone ended on them. */
+struct md_zone {
+	uint64_t start, end;	/* array bytes */
+	uint64_t dev_start;	/* bytes into each of its members */
+	unsigned nb;
+	unsigned *roles;	/* its members, in role order */
+};
+
 struct md_map {
 	int level;
-	uint32_t alg;		/* RAID4/5: where parity goes */
+	uint32_t alg;		/* RAID4/5: where parity goes; RAID0: layout */
 	uint64_t chunk, size;
 	unsigned ndev, copies;	/* RAID10: near copies */
 	struct vu_blk **devs;	/* references held; NULL: missing */
+	unsigned nzones;	/* RAID0 */
+	struct md_zone *zones;
 };
 
 static const char *r5_layout_ok(uint32_t layout)
@@ -48,9 +59,23 @@ const char *md_geometry_check(struct md_geometry *g)
 		g->size = g->dev_size;
 		return g->ndev ? NULL : "raid1 without members";
 	case 0:
-		if (!g->chunk || !g->ndev)
+		if (!g->chunk || !g->ndev || !g->dev_sizes)
 			return "raid0 without a chunk size";
-		g->size = per * g->ndev;
+		g->size = 0;
+		g->zones = 0;
+		/* every member is used whole: a zone per distinct size */
+		for (unsigned i = 0; i < g->ndev; i++) {
+			int seen = !g->dev_sizes[i]; /* missing */
+
+			g->size += g->dev_sizes[i];
+			for (unsigned j = 0; j < i; j++)
+				seen |= g->dev_sizes[j] == g->dev_sizes[i];
+			g->zones += !seen;
+		}
+		if (g->zones > 1 && g->layout != MD_R0_ORIGINAL &&
+		    g->layout != MD_R0_ALTERNATE)
+			return "raid0 over members of different sizes with no "
+			       "layout recorded (original or alternate)";
 		return NULL;
 	case 4:
 	case 5:
@@ -110,14 +135,29 @@ static unsigned r5_member(const struct md_map *m, uint64_t s, unsigned dd)
 	}
 }
 
+/* RAID0 (raid0.c's find_zone and map_sector): the zone holding array
+ * chunk c; the member counts chunks from the array's start (original
+ * layout) or the zone's (alternate); the row from the zone's start. */
+static void r0_member(const struct md_map *m, uint64_t c, unsigned *dev,
+		      uint64_t *at)
+{
+	const struct md_zone *z = m->zones;
+	uint64_t rel;
+
+	while (z < m->zones + m->nzones - 1 && c * m->chunk >= z->end)
+		z++;
+	rel = c - z->start / m->chunk;
+	*dev = z->roles[(m->alg == MD_R0_ORIGINAL ? c : rel) % z->nb];
+	*at = z->dev_start + rel / z->nb * m->chunk;
+}
+
 /* Array chunk c: its member and the chunk's byte offset on it. */
 static int locate(const struct md_map *m, uint64_t c, unsigned *dev,
 		  uint64_t *at)
 {
 	switch (m->level) {
 	case 0:
-		*dev = (unsigned)(c % m->ndev);
-		*at = c / m->ndev * m->chunk;
+		r0_member(m, c, dev, at);
 		return 0;
 	case 4:
 	case 5:
@@ -178,6 +218,9 @@ static void md_map_free(void *ctx)
 		return;
 	for (unsigned i = 0; m->devs && i < m->ndev; i++)
 		vu_blk_unref(m->devs[i]);
+	for (unsigned k = 0; k < m->nzones; k++)
+		free(m->zones[k].roles);
+	free(m->zones);
 	free(m->devs);
 	free(m);
 }
@@ -307,6 +350,38 @@ static int check_present(struct md_map *m, uint64_t dev_size)
 		       "cannot be read", m->level, missing, m->ndev);
 }
 
+/* RAID0's zones, smallest members first (raid0.c's create_strip_zones). */
+static int make_zones(struct md_map *m, const uint64_t *sizes)
+{
+	uint64_t prev = 0, start = 0;
+
+	m->zones = calloc(m->ndev, sizeof(*m->zones));
+	if (!m->zones)
+		return vu_fail(-ENOMEM, "out of memory");
+	for (;;) {
+		struct md_zone *z = &m->zones[m->nzones];
+		uint64_t next = UINT64_MAX;
+
+		for (unsigned i = 0; i < m->ndev; i++)
+			if (sizes[i] > prev && sizes[i] < next)
+				next = sizes[i];
+		if (next == UINT64_MAX)
+			return 0;
+		z->roles = calloc(m->ndev, sizeof(*z->roles));
+		if (!z->roles)
+			return vu_fail(-ENOMEM, "out of memory");
+		m->nzones++;
+		for (unsigned i = 0; i < m->ndev; i++)
+			if (sizes[i] > prev)
+				z->roles[z->nb++] = i;
+		z->dev_start = prev;
+		z->start = start;
+		z->end = start + (next - prev) * z->nb;
+		start = z->end;
+		prev = next;
+	}
+}
+
 int md_map_open(const struct md_geometry *g, struct vu_blk *const *devs,
 		const char *name, struct vu_blk **out)
 {
@@ -340,6 +415,8 @@ int md_map_open(const struct md_geometry *g, struct vu_blk *const *devs,
 	for (unsigned i = 0; i < g->ndev; i++)
 		m->devs[i] = devs[i] ? vu_blk_ref(devs[i]) : NULL;
 	r = check_present(m, g->dev_size);
+	if (r == 0 && g->level == 0)
+		r = make_zones(m, g->dev_sizes);
 	if (r < 0) {
 		md_map_free(m);
 		return r;
