@@ -25,6 +25,7 @@
 # Container names are 3 to 63 lower-case letters, digits and hyphens.
 
 azblob="$top_srcdir/tests/kv/azblob.py"
+python_path
 azurite_pid=""
 blob_endpoint=""
 
@@ -74,23 +75,23 @@ azurite_start() {
 }
 
 blob_upload() {
-	python3 "$azblob" upload --endpoint "$blob_endpoint" --container "$2" --blob "$3" "$1"
+	"$PY" "$azblob" upload --endpoint "$blob_endpoint" --container "$2" --blob "$3" "$1"
 }
 blob_sas() {
 	bs_c=$1 bs_b=$2
 	shift 2
-	python3 "$azblob" sas --endpoint "$blob_endpoint" --container "$bs_c" --blob "$bs_b" "$@"
+	"$PY" "$azblob" sas --endpoint "$blob_endpoint" --container "$bs_c" --blob "$bs_b" "$@"
 }
 blob_overwrite() {
-	python3 "$azblob" overwrite --endpoint "$blob_endpoint" --container "$1" --blob "$2" \
+	"$PY" "$azblob" overwrite --endpoint "$blob_endpoint" --container "$1" --blob "$2" \
 		--offset "$3" --length "$4"
 }
 blob_copy() {
-	python3 "$azblob" copy --endpoint "$blob_endpoint" --container "$1" --src-blob "$2" --blob "$3"
+	"$PY" "$azblob" copy --endpoint "$blob_endpoint" --container "$1" --src-blob "$2" --blob "$3"
 }
 blob_delete() {
-	python3 "$azblob" delete --endpoint "$blob_endpoint" --container "$1" --blob "$2"
+	"$PY" "$azblob" delete --endpoint "$blob_endpoint" --container "$1" --blob "$2"
 }
 blob_pagelist() {
-	python3 "$azblob" pagelist --endpoint "$blob_endpoint" --container "$1" --blob "$2"
+	"$PY" "$azblob" pagelist --endpoint "$blob_endpoint" --container "$1" --blob "$2"
 }

@@ -16,7 +16,7 @@
 # daemon's command line.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/blob-lib.sh"
-need qemu-img cryptsetup sfdisk partx mkfs.ext4 jq curl fusermount3 sha256sum cmp python3
+need qemu-img cryptsetup sfdisk partx mkfs.ext4 jq curl fusermount3 sha256sum cmp python3 ps
 [ -c /dev/fuse ] || skip "no /dev/fuse"
 cd "$work" || exit 1
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$work/asan"
@@ -71,7 +71,7 @@ printf '%s\n' "$usas" > ubu.sas
 sig_of() { printf '%s' "$1" | sed -n 's/.*[?&]sig=\([^&]*\).*/\1/p'; }
 for s in "$wsas" "$lsas" "$usas"; do
 	v=$(sig_of "$s")
-	printf '%s\n' "$v" "$(printf '%s' "$v" | python3 -c 'import sys, urllib.parse; print(urllib.parse.unquote(sys.stdin.read()))')"
+	printf '%s\n' "$v" "$(printf '%s' "$v" | "$PY" -c 'import sys, urllib.parse; print(urllib.parse.unquote(sys.stdin.read()))')"
 done | sort -u > sigs
 [ "$(wc -l < sigs)" -ge 2 ] || fail "no SAS signature found in the SAS URLs"
 
@@ -153,11 +153,14 @@ for form in "@lin.sas" "$lsas"; do
 	if "$VHDUNLOCK" mount "$form" "$mnt" $LK 2>err; then
 		for _ in $(seq 100); do mounted "$mnt" && break; sleep 0.1; done
 		same_tree "lin over the SAS (${form%%\?*}): p1 through the mount" tree "$mnt/p1"
-		pid=""
-		for p in /proc/[0-9]*; do
-			{ tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null | grep -q "^$VHDUNLOCK mount .* $mnt " &&
-				pid=${p#/proc/}
-		done
+		# the daemon: the process whose command line (as ps shows
+		# /proc/PID/cmdline, arguments joined by spaces) is
+		# "$VHDUNLOCK mount ... $mnt ..."; one ps, not two processes
+		# for each process on the machine
+		pid=$(ps -ww -eo pid=,args= | awk -v p="$VHDUNLOCK mount " -v m=" $mnt " '
+			{ a = $0; sub(/^ *[0-9]+ /, "", a); a = a " " }
+			index(a, p) == 1 && index(substr(a, length(p) + 1), m) { pid = $1 }
+			END { print pid }')
 		if [ -n "$pid" ]; then
 			tr '\0' ' ' < "/proc/$pid/cmdline" > daemon.cmdline
 			cat daemon.cmdline >> all-output
@@ -202,7 +205,7 @@ bad=$(find cache -type f ! -perm 0600 | head -n 1)
 	fail "cache file $bad is not mode 0600"
 
 # --- a server that throttles, drops connections and cuts bodies short
-python3 "$top_srcdir/tests/kv/flaky_proxy.py" --upstream "${blob_endpoint%/devstoreaccount1}" \
+"$PY" "$top_srcdir/tests/kv/flaky_proxy.py" --upstream "${blob_endpoint%/devstoreaccount1}" \
 	--state "$work" --every 5 2>proxy.err &
 proxy_pid=$!
 for _ in $(seq 100); do [ -s proxy.port ] && break; sleep 0.1; done

@@ -103,6 +103,16 @@ gpt_vhd() {
 	rm -f "$out.raw"
 }
 
+# python_path: sets PY to the interpreter python3 runs, asked once (to
+# python3 when there is none).  A version manager's shim on PATH (pyenv's
+# is a bash script and two more processes) costs about half a second a
+# start on a loaded CI machine; tests that start python often run "$PY",
+# and "$PY" SERVER & makes $! the server's own PID.
+python_path() {
+	PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) &&
+		[ -x "$PY" ] || PY=python3
+}
+
 # ade_key FILE: an ADE Linux key file: base64 of 127 random bytes, no newline
 ade_key() { head -c 127 /dev/urandom | base64 -w0 > "$1"; }
 # luks_data_vhd OUT TREE KEYFILE MB: an ADE data disk as a fixed VHD: one

@@ -22,7 +22,7 @@
 . "$top_srcdir/tests/integration/blob-lib.sh"
 need python3 openssl mkntfs ntfscp cryptsetup mkfs.ext4 sfdisk partx qemu-img \
 	jq base64 fusermount3 setpriv stat dd
-python3 -c 'import cryptography' 2>/dev/null || { fail "python3-cryptography is not installed"; finish; }
+"$PY" -c 'import cryptography' 2>/dev/null || { fail "python3-cryptography is not installed"; finish; }
 [ -c /dev/fuse ] || skip "no /dev/fuse"
 [ "$(id -u)" = 0 ] || skip "needs root: a command is run as another user"
 mk="$top_builddir/tests/tools/mkbitlk"
@@ -106,7 +106,7 @@ cat > conf.json <<JSON
      "encryptionSettings": [{"secretUrl": "{vault}/secrets/lin-key/$V1", "keyUrl": "{vault}/keys/kek/$V1"}]}
   ] }
 JSON
-python3 "$kv/fake_azure.py" --config conf.json --state "$work" 2>server.err &
+"$PY" "$kv/fake_azure.py" --config conf.json --state "$work" 2>server.err &
 srv=$!
 for _ in $(seq 100); do [ -e ready ] && break; sleep 0.1; done
 [ -e ready ] || { fail "fake_azure.py did not start: $(cat server.err)"; finish; }
@@ -270,7 +270,7 @@ for name, forms in secrets:
                 print("LEAK %s (%s) in %s" % (name, form, f))
 print("searched %d secrets in %d files, %d bytes" % (len(secrets), len(files), total))
 EOF
-python3 search.py secrets.tsv o.* children/*.txt > leaks
+"$PY" search.py secrets.tsv o.* children/*.txt > leaks
 if grep -q '^LEAK\|^EMPTY' leaks; then
 	fail "secrets found: $(grep '^LEAK\|^EMPTY' leaks | sort -u | head -n 20)"
 else
@@ -278,7 +278,7 @@ else
 fi
 # the search finds what is there: a planted .BEK and base64 client secret
 cp "$bekfile" planted && printf '%s' "$SECRET" | base64 >> planted
-python3 search.py secrets.tsv planted > planted.out
+"$PY" search.py secrets.tsv planted > planted.out
 grep -q "^LEAK .BEK file (raw)" planted.out && grep -q "^LEAK .BEK key (raw)" planted.out &&
 	grep -q "^LEAK client secret (base64)" planted.out &&
 	ok "the search finds a planted .BEK and a base64 client secret" ||
