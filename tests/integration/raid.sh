@@ -15,7 +15,8 @@ need python3 cryptsetup pvcreate vgcreate lvcreate lvs vgs pvs losetup sfdisk pa
 	qemu-img mkfs.ext4 mkfs.xfs xfs_repair e2fsck cmp sha256sum fusermount3 jq
 [ "$(id -u)" -eq 0 ] || skip "needs root for loop devices"
 . "$top_srcdir/tests/integration/lvm-lib.sh"
-MKMD="python3 $top_srcdir/tests/tools/mkmd.py"
+python_path
+MKMD="$PY $top_srcdir/tests/tools/mkmd.py"
 [ -f "$top_srcdir/tests/tools/mkmd.py" ] || { fail "tests/tools/mkmd.py is missing"; finish; }
 cd "$work" || exit 1
 PB="--pbkdf pbkdf2 --pbkdf-force-iterations 1000"
@@ -329,7 +330,7 @@ grep -q "md: superblock 1.2 at 4096: data area (data_offset, data_size) runs pas
 # one field of a 1.2 superblock set, its checksum made right again (this
 # test's own sum, md(4)'s: 32-bit words added, the carry folded in once)
 sb_set() { # FILE FIELD-OFFSET BYTES VALUE
-	python3 - "$@" <<'PY'
+	"$PY" - "$@" <<'PY'
 import struct, sys
 f, off, size, val = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 with open(f, "r+b") as h:
