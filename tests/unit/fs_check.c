@@ -407,10 +407,12 @@ void ut_read_in_threads(struct vu_fs *fs, const struct ut_read_job *jobs,
 		assert_int_equal(pthread_create(&th[i], NULL, reader, &j[i]),
 				 0);
 	}
-	for (int i = 0; i < 8; i++) {
+	/* all joined before any failure: a thread left running would read
+	 * through fs after the caller's cleanup is skipped */
+	for (int i = 0; i < 8; i++)
 		pthread_join(th[i], NULL);
+	for (int i = 0; i < 8; i++)
 		if (!j[i].ok)
 			fail_msg("%s: thread %d (%s) read wrong data", what, i,
 				 jobs[i].path);
-	}
 }
