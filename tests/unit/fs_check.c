@@ -11,15 +11,120 @@
 
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "fs_check.h"
+#include "shell.h"
 
+#include "core/blk.h"
 #include "core/error.h"
+#include "core/log.h"
+
+int ut_fs_group_setup(const char *script, const char *const *tools,
+		      size_t ntools)
+{
+	const char *src = getenv("top_srcdir");
+	char path[600];
+
+	vu_log_set_sink(NULL, NULL);
+	for (size_t i = 0; i < ntools; i++)
+		if (!ut_have(tools[i])) {
+			fprintf(stderr, "%s: %s is not installed (it is "
+				"needed, not optional)\n",
+				program_invocation_short_name, tools[i]);
+			return -1;
+		}
+	if (ut_tmp_group_setup(NULL) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/tests/unit/%s",
+		 src && *src ? src : ".", script);
+	if (ut_sh("sh -e '%s' >images.log 2>&1", path) != 0) {
+		ut_sh("cat images.log >&2");
+		return -1;
+	}
+	return 0;
+}
+
+struct vu_fs *ut_fs_open_file(const char *name, enum vu_kind kind)
+{
+	struct vu_blk *vol = NULL;
+	struct vu_fs *fs = NULL;
+
+	vu_err_clear();
+	assert_int_equal(vu_file_open(ut_path("%s", name), &vol), 0);
+	if (vu_fs_open(vol, kind, &fs) != 0)
+		fail_msg("%s: %s", name, vu_errmsg(-1));
+	vu_blk_unref(vol);
+	return fs;
+}
+
+int ut_fs_open_mem(const uint8_t *b, size_t len, const char *name,
+		   enum vu_kind kind, struct vu_fs **fs)
+{
+	struct vu_blk *vol = NULL;
+	int r;
+
+	*fs = NULL;
+	vu_err_clear();
+	assert_int_equal(vu_mem_open(b, len, name, &vol), 0);
+	r = vu_fs_open(vol, kind, fs);
+	vu_blk_unref(vol);
+	return r;
+}
+
+/* A whole host file, or NULL with errno. */
+static uint8_t *host_file(const char *path, size_t *len)
+{
+	uint8_t *b = NULL;
+	struct stat st;
+	FILE *f;
+
+	if (stat(path, &st) != 0)
+		return NULL;
+	f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	*len = (size_t)st.st_size;
+	b = calloc(1, *len + 1);
+	if (b && fread(b, 1, *len, f) != *len) {
+		free(b);
+		b = NULL;
+		errno = EIO;
+	}
+	fclose(f);
+	return b;
+}
+
+uint8_t *ut_slurp(const char *rel, size_t *len)
+{
+	const char *path = ut_path("%s", rel);
+	uint8_t *b = host_file(path, len);
+
+	if (!b)
+		fail_msg("%s: %s", path, strerror(errno));
+	return b;
+}
+
+size_t ut_count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t n = 0;
+
+	if (!d)
+		fail_msg("%s: %s", dir, strerror(errno));
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
 
 int ut_collect(void *ctx, const char *name, const struct vu_fs_stat *st)
 {
@@ -132,6 +237,24 @@ uint8_t *ut_load(const char *path, size_t *len)
 	return m;
 }
 
+void ut_flips_apply(uint8_t *b, struct ut_flips *f, int n, size_t from,
+		    size_t span, uint32_t *seed)
+{
+	assert_true(n <= 16);
+	f->n = n;
+	for (int j = 0; j < n; j++) {
+		f->pos[j] = from + ut_rnd(seed) % span;
+		f->bit[j] = (uint8_t)(1u << (ut_rnd(seed) & 7));
+		b[f->pos[j]] ^= f->bit[j];
+	}
+}
+
+void ut_flips_undo(uint8_t *b, const struct ut_flips *f)
+{
+	for (int j = f->n - 1; j >= 0; j--)
+		b[f->pos[j]] ^= f->bit[j];
+}
+
 void ut_walk_any(struct vu_fs *fs, uint64_t dir, int depth, size_t *budget)
 {
 	struct ut_ents e = { 0 };
@@ -173,4 +296,123 @@ void ut_expect_err(int r, int want, const char *what, const char *sub)
 		fail_msg("%s: message \"%s\" does not name \"%s\"", what,
 			 vu_errmsg(r), sub);
 	vu_err_clear();
+}
+
+int ut_try_image(const uint8_t *b, size_t len, enum vu_kind kind,
+		 size_t budget, const int *errs)
+{
+	struct vu_fs *fs;
+	int r = ut_fs_open_mem(b, len, "damaged", kind, &fs);
+
+	if (r < 0) {
+		const int *e = errs;
+
+		while (*e && *e != r)
+			e++;
+		if (!*e)
+			fail_msg("open: %d %s", r, vu_errmsg(r));
+		assert_true(vu_err_isset());
+		vu_err_clear();
+		return r;
+	}
+	ut_walk_any(fs, vu_fs_root(fs), 0, &budget);
+	vu_fs_close(fs);
+	return 0;
+}
+
+void ut_fs_read_faults(const char *name, enum vu_kind kind, long dense,
+		       long step, long last, int (*reads)(struct vu_fs *fs))
+{
+	for (long n = 1; n <= last; n += (n < dense ? 1 : step)) {
+		struct vu_blk *vol = NULL;
+		struct vu_fs *fs = NULL;
+		int r;
+
+		vu_err_clear();
+		assert_int_equal(vu_file_open(ut_path("%s", name), &vol), 0);
+		vu_blk_fault_after(n);
+		r = vu_fs_open(vol, kind, &fs);
+		vu_blk_unref(vol);
+		if (r == 0) {
+			r = reads(fs);
+			vu_fs_close(fs);
+		}
+		vu_blk_fault_after(0);
+		if (r < 0)
+			assert_true(vu_err_isset());
+	}
+	vu_err_clear();
+}
+
+struct reader {
+	struct vu_fs *fs;
+	const struct ut_read_job *job;
+	int id, ok;
+};
+
+/* A reader only says whether all it read was right: failing the test is
+ * for the main thread. */
+static void *reader(void *arg)
+{
+	static const size_t sizes[] = { 1000, 4096, 65536, 300001 };
+	struct reader *j = arg;
+	size_t len, off;
+	uint8_t *want, *got;
+
+	j->ok = 0;
+	want = host_file(ut_path("%s", j->job->src), &len);
+	got = want ? malloc(len + 300001) : NULL;
+	if (!got)
+		return NULL;
+	for (int round = 0; round < 3; round++) {
+		struct vu_fs_file *f = NULL;
+		struct ut_ents e = { 0 };
+		uint64_t ino;
+
+		if (vu_fs_lookup_path(j->fs, j->job->path, &ino) != 0 ||
+		    vu_fs_file_open(j->fs, ino, j->job->stream, &f) != 0)
+			return NULL;
+		for (off = 0; off < len;) {
+			ssize_t r = vu_fs_file_read(f, got + off,
+						    sizes[(off + j->id) % 4],
+						    off);
+			if (r <= 0)
+				return NULL;
+			off += (size_t)r;
+		}
+		vu_fs_file_close(f);
+		if (memcmp(got, want, len))
+			return NULL;
+		/* directory work in parallel with the reads */
+		if (vu_fs_lookup_path(j->fs, "/many", &ino) != 0 ||
+		    vu_fs_readdir(j->fs, ino, ut_collect, &e) != 0 ||
+		    e.n != 3000)
+			return NULL;
+		ut_ents_free(&e);
+	}
+	free(want);
+	free(got);
+	j->ok = 1;
+	return NULL;
+}
+
+void ut_read_in_threads(struct vu_fs *fs, const struct ut_read_job *jobs,
+			const char *what)
+{
+	pthread_t th[8];
+	struct reader j[8];
+
+	for (int i = 0; i < 8; i++) {
+		j[i] = (struct reader){ fs, &jobs[i], i, 0 };
+		assert_int_equal(pthread_create(&th[i], NULL, reader, &j[i]),
+				 0);
+	}
+	/* all joined before any failure: a thread left running would read
+	 * through fs after the caller's cleanup is skipped */
+	for (int i = 0; i < 8; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < 8; i++)
+		if (!j[i].ok)
+			fail_msg("%s: thread %d (%s) read wrong data", what, i,
+				 jobs[i].path);
 }

@@ -49,6 +49,21 @@ int ut_file_table(const char *name, uint32_t ss, struct vu_ptable *t)
 	return r;
 }
 
+int ut_case_failed(const char *name, int r, int want,
+		   const struct vu_ptable *t, const char *msg)
+{
+	if (r != want)
+		fail_msg("%s: returned %d (%s), expected %d", name, r,
+			 vu_errmsg(r), want);
+	if (r >= 0)
+		return 0;
+	assert_int_equal(t->count, 0);
+	assert_null(t->parts);
+	if (msg)
+		ut_assert_has(vu_errmsg(r), msg);
+	return 1;
+}
+
 void ut_assert_has(const char *text, const char *want)
 {
 	char buf[512], *save = NULL;

@@ -18,6 +18,11 @@ int ut_parse_buf(const uint8_t *d, size_t len, uint32_t ss,
  * size the file reports. */
 int ut_file_table(const char *name, uint32_t ss, struct vu_ptable *t);
 
+/* The parse of the table case name returned r: it must be want, and a
+ * failed parse leaves no partitions and says msg (NULL: not checked).
+ * Non-zero when it failed: there is nothing more to check. */
+int ut_case_failed(const char *name, int r, int want,
+		   const struct vu_ptable *t, const char *msg);
 /* Every '|'-separated piece of want must be in text. */
 void ut_assert_has(const char *text, const char *want);
 /* What any parse of len bytes may return: an error (-EUCLEAN or -EIO)

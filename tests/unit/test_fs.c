@@ -18,7 +18,6 @@
 
 #include <cmocka.h>
 
-#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -29,7 +28,6 @@
 
 #include "core/blk.h"
 #include "core/error.h"
-#include "core/log.h"
 #include "fs/fs.h"
 #include "fs/fs_bfio.h"
 
@@ -66,54 +64,15 @@ static const char *const tools[] = {
 
 static int group_setup(void **state)
 {
-	const char *src = getenv("top_srcdir");
-	char script[600];
-
 	(void)state;
-	vu_log_set_sink(NULL, NULL);
-	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
-		if (!ut_have(tools[i])) {
-			fprintf(stderr, "test_fs: %s is not installed (it is "
-				"needed, not optional)\n", tools[i]);
-			return -1;
-		}
-	if (ut_setup_tmp("vu-fs") < 0)
-		return -1;
 	t_made = time(NULL);
-	snprintf(script, sizeof(script), "%s/tests/unit/fs_images.sh",
-		 src && *src ? src : ".");
-	if (ut_sh("sh -e '%s' >images.log 2>&1", script) != 0) {
-		ut_sh("cat images.log >&2");
-		return -1;
-	}
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	return ut_teardown_tmp();
-}
-
-static char *path_in_tmp(const char *rel)
-{
-	static _Thread_local char p[1024];
-
-	snprintf(p, sizeof(p), "%s/%s", ut_tmpdir, rel);
-	return p;
+	return ut_fs_group_setup("fs_images.sh", tools,
+				 sizeof(tools) / sizeof(tools[0]));
 }
 
 static struct vu_fs *open_img(const struct img *im)
 {
-	struct vu_blk *vol = NULL;
-	struct vu_fs *fs = NULL;
-
-	vu_err_clear();
-	assert_int_equal(vu_file_open(path_in_tmp(im->file), &vol), 0);
-	if (vu_fs_open(vol, im->kind, &fs) != 0)
-		fail_msg("%s: %s", im->file, vu_errmsg(-1));
-	vu_blk_unref(vol);
-	return fs;
+	return ut_fs_open_file(im->file, im->kind);
 }
 
 /* The bytes a file of the image must hold: the source file, with the
@@ -121,19 +80,10 @@ static struct vu_fs *open_img(const struct img *im)
 static uint8_t *expected(const struct img *im, const char *rel, size_t *len)
 {
 	char p[1024];
-	struct stat st;
 	uint8_t *b;
-	FILE *f;
 
-	snprintf(p, sizeof(p), "%s/%s%s", ut_tmpdir, im->tree, rel);
-	assert_int_equal(lstat(p, &st), 0);
-	*len = (size_t)st.st_size;
-	b = calloc(1, *len + 1);
-	assert_non_null(b);
-	f = fopen(p, "rb");
-	assert_non_null(f);
-	assert_int_equal(fread(b, 1, *len, f), *len);
-	fclose(f);
+	snprintf(p, sizeof(p), "%s%s", im->tree, rel);
+	b = ut_slurp(p, len);
 	if (!strcmp(rel, "/holey.bin") && im->hole_to)
 		memset(b + im->hole_from, 0, im->hole_to - im->hole_from);
 	if (!strcmp(rel, "/unwritten.bin") && im->unwritten)
@@ -254,19 +204,10 @@ static void walk_entry(struct walk *w, const char *rel,
 /* Every entry of the image is in the source, and as many as there. */
 static void walk_dir(struct walk *w, uint64_t dir, const char *rel)
 {
+	size_t nsrc = ut_count_entries(ut_path("%s%s", w->im->tree, rel));
 	struct ut_ents e = { 0 };
-	char src[1200], sub[1200];
-	size_t nsrc = 0;
+	char sub[1200];
 
-	snprintf(src, sizeof(src), "sh -c 'ls -A \"%s/%s%s\" | wc -l'",
-		 ut_tmpdir, w->im->tree, rel);
-	{
-		FILE *p = popen(src, "r");
-
-		assert_non_null(p);
-		assert_int_equal(fscanf(p, "%zu", &nsrc), 1);
-		pclose(p);
-	}
 	if (vu_fs_readdir(w->fs, dir, ut_collect, &e) != 0)
 		fail_msg("%s: readdir %s: %s", w->im->file, rel,
 			 vu_errmsg(-1));
@@ -432,7 +373,7 @@ static void test_kinds(void **state)
 	assert_true(vu_fs_supported(VU_KIND_FAT));	/* test_fs_fat.c */
 	assert_false(vu_fs_supported(VU_KIND_SWAP));
 	assert_false(vu_fs_supported(VU_KIND_UNKNOWN));
-	assert_int_equal(vu_file_open(path_in_tmp("e4.img"), &vol), 0);
+	assert_int_equal(vu_file_open(ut_path("e4.img"), &vol), 0);
 	ut_expect_err(vu_fs_open(vol, VU_KIND_SWAP, &fs), -ENOTSUP, "swap",
 		      "e4.img");
 	ut_expect_err(vu_fs_open(vol, VU_KIND_FAT, &fs), -EUCLEAN,
@@ -442,7 +383,7 @@ static void test_kinds(void **state)
 	ut_expect_err(vu_fs_open(vol, VU_KIND_XFS, &fs), -EUCLEAN, "ext as xfs",
 		      "e4.img");
 	vu_blk_unref(vol);
-	assert_int_equal(vu_file_open(path_in_tmp("x5.img"), &vol), 0);
+	assert_int_equal(vu_file_open(ut_path("x5.img"), &vol), 0);
 	ut_expect_err(vu_fs_open(vol, VU_KIND_EXT4, &fs), -EUCLEAN,
 		      "xfs as ext", "x5.img");
 	ut_expect_err(vu_fs_open(vol, VU_KIND_NTFS, &fs), -EUCLEAN,
@@ -465,11 +406,11 @@ static void test_xfs_btree_fork(void **state)
 	FILE *f;
 
 	(void)state;
-	f = fopen(path_in_tmp("agblocks"), "r");
+	f = fopen(ut_path("agblocks"), "r");
 	assert_non_null(f);
 	assert_int_equal(fscanf(f, "%llu", &agblocks), 1);
 	fclose(f);
-	f = fopen(path_in_tmp("many.size"), "r");
+	f = fopen(ut_path("many.size"), "r");
 	assert_non_null(f);
 	assert_int_equal(fscanf(f, "%llu", &size), 1);
 	fclose(f);
@@ -477,10 +418,10 @@ static void test_xfs_btree_fork(void **state)
 	blk = malloc(4096);
 	assert_non_null(want);
 	assert_non_null(blk);
-	f = fopen(path_in_tmp("many.bmap"), "r");
+	f = fopen(ut_path("many.bmap"), "r");
 	assert_non_null(f);
 	{
-		FILE *img = fopen(path_in_tmp("xdir.img"), "rb");
+		FILE *img = fopen(ut_path("xdir.img"), "rb");
 
 		assert_non_null(img);
 		while (fgets(line, sizeof(line), f)) {
@@ -517,25 +458,10 @@ static void test_xfs_btree_fork(void **state)
 
 static int try_image(const uint8_t *b, size_t len, enum vu_kind kind)
 {
-	struct vu_blk *vol = NULL;
-	struct vu_fs *fs = NULL;
-	size_t budget = 600;
-	int r;
+	static const int errs[] = { -EUCLEAN, -EIO, -ENOTSUP, -EINVAL,
+				    -ENOENT, -ENOTDIR, 0 };
 
-	vu_err_clear();
-	assert_int_equal(vu_mem_open(b, len, "damaged", &vol), 0);
-	r = vu_fs_open(vol, kind, &fs);
-	vu_blk_unref(vol);
-	if (r < 0) {
-		assert_true(r == -EUCLEAN || r == -EIO || r == -ENOTSUP ||
-			    r == -EINVAL || r == -ENOENT || r == -ENOTDIR);
-		assert_true(vu_err_isset());
-		vu_err_clear();
-		return r;
-	}
-	ut_walk_any(fs, vu_fs_root(fs), 0, &budget);
-	vu_fs_close(fs);
-	return 0;
+	return ut_try_image(b, len, kind, 600, errs);
 }
 
 static void test_damaged(void **state)
@@ -554,7 +480,7 @@ static void test_damaged(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		size_t len, cut;
-		uint8_t *b = ut_load(path_in_tmp(t[i].file), &len);
+		uint8_t *b = ut_load(ut_path("%s", t[i].file), &len);
 		uint32_t seed = 12345;
 
 		/* truncated: too short to open, then cut through data */
@@ -572,20 +498,28 @@ static void test_damaged(void **state)
 		b[t[i].flip] ^= 0x40;
 		/* random flips in the metadata near the start */
 		for (int k = 0; k < 8; k++) {
-			size_t pos[8];
-			uint8_t bit[8];
+			struct ut_flips fl;
 
-			for (int j = 0; j < 8; j++) {
-				pos[j] = 1024 + ut_rnd(&seed) % (2 * MIB);
-				bit[j] = (uint8_t)(1u << (ut_rnd(&seed) & 7));
-				b[pos[j]] ^= bit[j];
-			}
+			ut_flips_apply(b, &fl, 8, 1024, 2 * MIB, &seed);
 			(void)try_image(b, len, t[i].kind);
-			for (int j = 7; j >= 0; j--)
-				b[pos[j]] ^= bit[j];
+			ut_flips_undo(b, &fl);
 		}
 		munmap(b, len);
 	}
+}
+
+static int deep_reads(struct vu_fs *fs)
+{
+	const char *deep = "/a/b/c/d/e/f/g/h/deep.txt";
+	uint8_t *data = NULL;
+	uint64_t ino;
+	size_t len;
+	int r = vu_fs_lookup_path(fs, deep, &ino);
+
+	if (r == 0)
+		r = vu_fs_read_file(fs, deep, 64, &data, &len);
+	free(data);
+	return r;
 }
 
 /* Every read of open and walk failing in turn: an error, never a crash. */
@@ -594,110 +528,12 @@ static void test_read_faults(void **state)
 	static const size_t pick[] = { 0, 2, 4 };
 
 	(void)state;
-	for (size_t k = 0; k < sizeof(pick) / sizeof(pick[0]); k++) {
-		const struct img *im = &imgs[pick[k]];
-
-		for (long n = 1; n <= 60; n += (n < 20 ? 1 : 7)) {
-			struct vu_blk *vol = NULL;
-			struct vu_fs *fs = NULL;
-			uint64_t ino;
-			uint8_t *data = NULL;
-			size_t len;
-			int r;
-
-			vu_err_clear();
-			assert_int_equal(vu_file_open(path_in_tmp(im->file),
-						      &vol), 0);
-			vu_blk_fault_after(n);
-			r = vu_fs_open(vol, im->kind, &fs);
-			vu_blk_unref(vol);
-			if (r == 0) {
-				r = vu_fs_lookup_path(fs, "/a/b/c/d/e/f/g/h/"
-						      "deep.txt", &ino);
-				if (r == 0)
-					r = vu_fs_read_file(fs, "/a/b/c/d/e/f/"
-							    "g/h/deep.txt", 64,
-							    &data, &len);
-				free(data);
-				vu_fs_close(fs);
-			}
-			vu_blk_fault_after(0);
-			if (r < 0)
-				assert_true(vu_err_isset());
-		}
-	}
-	vu_err_clear();
+	for (size_t k = 0; k < sizeof(pick) / sizeof(pick[0]); k++)
+		ut_fs_read_faults(imgs[pick[k]].file, imgs[pick[k]].kind, 20,
+				  7, 60, deep_reads);
 }
 
 /* ---- threads ---- */
-
-struct job {
-	const struct img *im;
-	struct vu_fs *fs;
-	const char *path;
-	int id;
-	int ok;
-};
-
-static void *reader(void *arg)
-{
-	struct job *j = arg;
-	static const size_t sizes[] = { 1000, 4096, 65536, 300001 };
-
-	j->ok = 0;
-	for (int round = 0; round < 3; round++) {
-		struct vu_fs_file *f = NULL;
-		size_t len, off = 0;
-		uint8_t *want, *got;
-		struct ut_ents e = { 0 };
-		uint64_t ino;
-		char pb[1100];
-
-		snprintf(pb, sizeof(pb), "%s", j->path);
-		if (vu_fs_lookup_path(j->fs, pb, &ino) != 0 ||
-		    vu_fs_file_open(j->fs, ino, NULL, &f) != 0)
-			return NULL;
-		{
-			char p[1200];
-			struct stat st;
-			FILE *fp;
-
-			snprintf(p, sizeof(p), "%s/%s%s", ut_tmpdir,
-				 j->im->tree, j->path);
-			if (lstat(p, &st) != 0)
-				return NULL;
-			len = (size_t)st.st_size;
-			want = calloc(1, len + 1);
-			got = malloc(len + 300001);
-			fp = fopen(p, "rb");
-			if (!want || !got || !fp ||
-			    fread(want, 1, len, fp) != len)
-				return NULL;
-			fclose(fp);
-		}
-		while (off < len) {
-			ssize_t r = vu_fs_file_read(f, got + off,
-						    sizes[(off + j->id) % 4],
-						    off);
-			if (r <= 0)
-				return NULL;
-			off += (size_t)r;
-		}
-		vu_fs_file_close(f);
-		if (memcmp(got, want, len))
-			return NULL;
-		free(want);
-		free(got);
-		/* directory work in parallel with the reads */
-		if (vu_fs_lookup_path(j->fs, "/many", &ino) != 0 ||
-		    vu_fs_readdir(j->fs, ino, ut_collect, &e) != 0 ||
-		    e.n != 3000)
-			return NULL;
-		ut_ents_free(&e);
-	}
-	j->ok = 1;
-	return NULL;
-}
 
 static void test_threads(void **state)
 {
@@ -710,22 +546,17 @@ static void test_threads(void **state)
 
 	(void)state;
 	for (size_t k = 0; k < sizeof(pick) / sizeof(pick[0]); k++) {
-		pthread_t th[8];
-		struct job j[8];
-		struct vu_fs *fs = open_img(&imgs[pick[k]]);
+		const struct img *im = &imgs[pick[k]];
+		struct vu_fs *fs = open_img(im);
+		struct ut_read_job j[8];
+		char src[8][600];
 
 		for (int i = 0; i < 8; i++) {
-			j[i] = (struct job){ &imgs[pick[k]], fs, paths[i], i,
-					     0 };
-			assert_int_equal(pthread_create(&th[i], NULL, reader,
-							&j[i]), 0);
+			snprintf(src[i], sizeof(src[i]), "%s%s", im->tree,
+				 paths[i]);
+			j[i] = (struct ut_read_job){ paths[i], src[i], NULL };
 		}
-		for (int i = 0; i < 8; i++) {
-			pthread_join(th[i], NULL);
-			if (!j[i].ok)
-				fail_msg("%s: thread %d (%s) read wrong data",
-					 imgs[pick[k]].file, i, paths[i]);
-		}
+		ut_read_in_threads(fs, j, im->file);
 		vu_fs_close(fs);
 	}
 }
@@ -823,5 +654,6 @@ int main(void)
 		cmocka_unit_test(test_damaged),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, group_setup,
+				      ut_tmp_group_teardown);
 }

@@ -28,7 +28,6 @@
 #include "core/blk.h"
 #include "core/bytes.h"
 #include "core/error.h"
-#include "core/log.h"
 #include "fs/fs.h"
 #include "volume/probe.h"
 
@@ -42,42 +41,9 @@ static const char *const tools[] = {
 
 static int group_setup(void **state)
 {
-	const char *src = getenv("top_srcdir");
-	char script[600];
-
 	(void)state;
-	vu_log_set_sink(NULL, NULL);
-	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
-		if (!ut_have(tools[i])) {
-			fprintf(stderr, "test_fs_fat: %s is not installed (it "
-				"is needed, not optional)\n", tools[i]);
-			return -1;
-		}
-	if (ut_setup_tmp("vu-fat") < 0)
-		return -1;
-	snprintf(script, sizeof(script), "%s/tests/unit/fs_fat_images.sh",
-		 src && *src ? src : ".");
-	if (ut_sh("sh -e '%s' >images.log 2>&1", script) != 0) {
-		ut_sh("cat images.log >&2");
-		return -1;
-	}
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	return ut_teardown_tmp();
-}
-
-static char *in_tmp(const char *fmt, const char *a, const char *b)
-{
-	static char p[2048];
-	char rel[1800];
-
-	snprintf(rel, sizeof(rel), fmt, a, b);
-	snprintf(p, sizeof(p), "%s/%s", ut_tmpdir, rel);
-	return p;
+	return ut_fs_group_setup("fs_fat_images.sh", tools,
+				 sizeof(tools) / sizeof(tools[0]));
 }
 
 static struct vu_fs *open_blk(struct vu_blk *vol)
@@ -91,14 +57,10 @@ static struct vu_fs *open_blk(struct vu_blk *vol)
 
 static struct vu_fs *open_img(const char *img)
 {
-	struct vu_blk *vol = NULL;
-	struct vu_fs *fs;
+	char name[64];
 
-	vu_err_clear();
-	assert_int_equal(vu_file_open(in_tmp("%s.img%s", img, ""), &vol), 0);
-	fs = open_blk(vol);
-	vu_blk_unref(vol);
-	return fs;
+	snprintf(name, sizeof(name), "%s.img", img);
+	return ut_fs_open_file(name, VU_KIND_FAT);
 }
 
 /* ---- the trees against mtools ---- */
@@ -169,11 +131,11 @@ static void walk(struct vu_fs *fs, const char *img, uint64_t dir,
 			snprintf(line, sizeof(line), "::%s", path);
 			paths_add(out, line);
 			/* mmap cannot map an empty file */
-			if (stat(in_tmp("%s.out%s", img, path), &fst) != 0)
+			if (stat(ut_path("%s.out%s", img, path), &fst) != 0)
 				fail_msg("%s: read here, mtools did not copy "
 					 "it out", line);
 			if (fst.st_size)
-				want = ut_load(in_tmp("%s.out%s", img, path),
+				want = ut_load(ut_path("%s.out%s", img, path),
 					       &len);
 			assert_int_equal(st->size, len);
 			ut_check_file_data(fs, st->ino, NULL, want, len, line,
@@ -195,7 +157,7 @@ static void test_trees(void **state)
 		FILE *fp;
 
 		walk(fs, imgs[i], vu_fs_root(fs), "", &got);
-		fp = fopen(in_tmp("%s.list%s", imgs[i], ""), "r");
+		fp = fopen(ut_path("%s.list", imgs[i]), "r");
 		assert_non_null(fp);
 		while (fgets(line, sizeof(line), fp)) {
 			line[strcspn(line, "\n")] = '\0';
@@ -278,7 +240,7 @@ static void test_kinds(void **state)
 
 	(void)state;
 	assert_true(vu_fs_supported(VU_KIND_FAT));
-	assert_int_equal(vu_file_open(in_tmp("f32.img%s%s", "", ""), &vol), 0);
+	assert_int_equal(vu_file_open(ut_path("f32.img"), &vol), 0);
 	assert_int_equal(vu_probe(vol, &p), 0);
 	assert_int_equal(p.kind, VU_KIND_FAT);
 	fs = open_blk(vol);
@@ -346,16 +308,11 @@ static void fat_set(uint8_t *b, const struct geo *g, uint32_t cl, uint32_t v)
 static void expect_read(const uint8_t *b, size_t len, const char *path,
 			int want, const char *sub, const char *what)
 {
-	struct vu_blk *vol = NULL;
 	struct vu_fs *fs = NULL;
 	struct vu_fs_file *f = NULL;
 	uint64_t ino;
-	int r;
+	int r = ut_fs_open_mem(b, len, "damaged", VU_KIND_FAT, &fs);
 
-	vu_err_clear();
-	assert_int_equal(vu_mem_open(b, len, "damaged", &vol), 0);
-	r = vu_fs_open(vol, VU_KIND_FAT, &fs);
-	vu_blk_unref(vol);
 	if (!path) {
 		ut_expect_err(r, want, what, sub);
 		if (r == 0)
@@ -403,7 +360,7 @@ static void test_damaged(void **state)
 	for (size_t i = 0; i < 2; i++) {
 		const char *img = i ? "f32" : "f16";
 
-		b = ut_load(in_tmp("%s.img%s", img, ""), &len);
+		b = ut_load(ut_path("%s.img", img), &len);
 		geo_of(b, &g);
 		/* boot sector fields zeroed */
 		for (size_t k = 0; k < sizeof(zero) / sizeof(zero[0]); k++) {
@@ -484,5 +441,6 @@ int main(void)
 		cmocka_unit_test(test_damaged),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, group_setup,
+				      ut_tmp_group_teardown);
 }

@@ -21,7 +21,6 @@
 
 #include <cmocka.h>
 
-#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -33,7 +32,6 @@
 #include "core/blk.h"
 #include "core/bytes.h"
 #include "core/error.h"
-#include "core/log.h"
 #include "fs/fs.h"
 
 #define MIB (1024u * 1024u)
@@ -45,57 +43,20 @@ static const char *const tools[] = {
 
 static int group_setup(void **state)
 {
-	const char *src = getenv("top_srcdir");
-	char script[600];
-
 	(void)state;
-	vu_log_set_sink(NULL, NULL);
-	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
-		if (!ut_have(tools[i])) {
-			fprintf(stderr, "test_fs_ntfs: %s is not installed (it "
-				"is needed, not optional)\n", tools[i]);
-			return -1;
-		}
 	if (access("/dev/fuse", R_OK | W_OK) != 0) {
 		fprintf(stderr, "test_fs_ntfs: /dev/fuse is needed (ntfs-3g "
 			"writes the images; run as root)\n");
 		return -1;
 	}
-	if (ut_setup_tmp("vu-ntfs") < 0)
-		return -1;
-	snprintf(script, sizeof(script), "%s/tests/unit/fs_ntfs_images.sh",
-		 src && *src ? src : ".");
-	if (ut_sh("sh -e '%s' >images.log 2>&1", script) != 0) {
-		ut_sh("cat images.log >&2");
-		return -1;
-	}
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	return ut_teardown_tmp();
-}
-
-static char *tmp_path(const char *rel)
-{
-	static _Thread_local char p[1200];
-
-	snprintf(p, sizeof(p), "%s/%s", ut_tmpdir, rel);
-	return p;
+	return ut_fs_group_setup("fs_ntfs_images.sh", tools,
+				 sizeof(tools) / sizeof(tools[0]));
 }
 
 static struct vu_fs *open_file(const char *file)
 {
-	struct vu_blk *vol = NULL;
-	struct vu_fs *fs = NULL;
+	struct vu_fs *fs = ut_fs_open_file(file, VU_KIND_NTFS);
 
-	vu_err_clear();
-	assert_int_equal(vu_file_open(tmp_path(file), &vol), 0);
-	if (vu_fs_open(vol, VU_KIND_NTFS, &fs) != 0)
-		fail_msg("%s: %s", file, vu_errmsg(-1));
-	vu_blk_unref(vol);
 	assert_string_equal(vu_fs_kind_name(fs), "ntfs");
 	return fs;
 }
@@ -115,24 +76,6 @@ static void stat_of(struct vu_fs *fs, const char *path, struct vu_fs_stat *st)
 		fail_msg("getattr %s: %s", path, vu_errmsg(-1));
 }
 
-/* A whole file of the host (the source tree). */
-static uint8_t *slurp(const char *rel, size_t *len)
-{
-	struct stat st;
-	uint8_t *b;
-	FILE *f;
-
-	assert_int_equal(stat(tmp_path(rel), &st), 0);
-	*len = (size_t)st.st_size;
-	b = calloc(1, *len + 1);
-	assert_non_null(b);
-	f = fopen(tmp_path(rel), "rb");
-	assert_non_null(f);
-	assert_int_equal(fread(b, 1, *len, f), *len);
-	fclose(f);
-	return b;
-}
-
 /* ---- reading files ---- */
 
 /* Many random reads for a large file, a few for a small one. */
@@ -146,7 +89,7 @@ static void check_stream(struct vu_fs *fs, uint64_t ino, const char *stream,
 static void check_file(struct vu_fs *fs, const char *path, const char *src)
 {
 	size_t len;
-	uint8_t *want = slurp(src, &len);
+	uint8_t *want = ut_slurp(src, &len);
 
 	check_stream(fs, ino_of(fs, path), NULL, want, len, path);
 	free(want);
@@ -174,7 +117,7 @@ static struct timespec filetime(uint64_t ft)
 static void load_ntimes(void)
 {
 	char line[1200], path[1024] = "";
-	FILE *f = fopen(tmp_path("ntimes"), "r");
+	FILE *f = fopen(ut_path("ntimes"), "r");
 
 	assert_non_null(f);
 	while (fgets(line, sizeof(line), f)) {
@@ -260,7 +203,7 @@ static void walk_entry(struct walk *w, const char *rel,
 	if (extra(rel))
 		return;
 	snprintf(src, sizeof(src), "ntree%s", rel);
-	if (lstat(tmp_path(src), &sst) != 0)
+	if (lstat(ut_path("%s", src), &sst) != 0)
 		fail_msg("%s is not in the source tree", rel);
 	if (S_ISDIR(sst.st_mode)) {
 		assert_int_equal(st->mode, S_IFDIR | 0555);
@@ -297,18 +240,9 @@ counted:
 static void walk_dir(struct walk *w, uint64_t dir, const char *rel)
 {
 	struct ut_ents e = { 0 };
-	char src[1200], sub[1200];
-	size_t nsrc = 0;
+	size_t nsrc = ut_count_entries(ut_path("ntree%s", rel));
+	char sub[1200];
 
-	snprintf(src, sizeof(src), "sh -c 'ls -A \"%s/ntree%s\" | wc -l'",
-		 ut_tmpdir, rel);
-	{
-		FILE *p = popen(src, "r");
-
-		assert_non_null(p);
-		assert_int_equal(fscanf(p, "%zu", &nsrc), 1);
-		pclose(p);
-	}
 	if (vu_fs_readdir(w->fs, dir, ut_collect, &e) != 0)
 		fail_msg("readdir %s: %s", rel, vu_errmsg(-1));
 	if (!*rel) /* rp, btime.txt, vdl.bin, lone, $Recycle.Bin, SVI */
@@ -530,18 +464,18 @@ static void test_streams(void **state)
 	assert_int_equal(stream_size(&s, "big"), 2000000);
 	assert_int_equal(stream_size(&s, "empty"), 0);
 	assert_int_equal(stream_size(&s, "日本"), 10);
-	want = slurp("nsrc/Zone.Identifier", &len);
+	want = ut_slurp("nsrc/Zone.Identifier", &len);
 	check_stream(fs, ino, "Zone.Identifier", want, len, "Zone.Identifier");
 	check_stream(fs, ino, "zone.IDENTIFIER", want, len, "folded stream");
 	free(want);
-	want = slurp("nsrc/big", &len);
+	want = ut_slurp("nsrc/big", &len);
 	check_stream(fs, ino, "big", want, len, "ads.txt:big");
 	free(want);
-	want = slurp("nsrc/jp", &len);
+	want = ut_slurp("nsrc/jp", &len);
 	check_stream(fs, ino, "日本", want, len, "ads.txt:日本");
 	free(want);
 	check_stream(fs, ino, "empty", (const uint8_t *)"", 0, "empty stream");
-	want = slurp("ntree/ads.txt", &len);
+	want = ut_slurp("ntree/ads.txt", &len);
 	check_stream(fs, ino, "", want, len, "ads.txt main");
 	free(want);
 	ut_expect_err(vu_fs_file_open(fs, ino, "nope", &f), -ENOENT,
@@ -550,7 +484,7 @@ static void test_streams(void **state)
 	ino = ino_of(fs, "/a");
 	assert_int_equal(vu_fs_getattr(fs, ino, &st), 0);
 	assert_int_equal(st.nstreams, 1);
-	want = slurp("nsrc/dirstream", &len);
+	want = ut_slurp("nsrc/dirstream", &len);
 	check_stream(fs, ino, "dirstream", want, len, "a:dirstream");
 	free(want);
 	/* none */
@@ -628,13 +562,9 @@ static void test_reparse(void **state)
 
 static struct vu_fs *open_mem(const uint8_t *b, size_t len, int *err)
 {
-	struct vu_blk *vol = NULL;
-	struct vu_fs *fs = NULL;
+	struct vu_fs *fs;
 
-	vu_err_clear();
-	assert_int_equal(vu_mem_open(b, len, "patched", &vol), 0);
-	*err = vu_fs_open(vol, VU_KIND_NTFS, &fs);
-	vu_blk_unref(vol);
+	*err = ut_fs_open_mem(b, len, "patched", VU_KIND_NTFS, &fs);
 	return fs;
 }
 
@@ -691,7 +621,7 @@ static void test_patched(void **state)
 	struct vu_fs_stat st;
 	struct ut_ents e = { 0 };
 	size_t len, a, hits = 0;
-	uint8_t *b = ut_load(tmp_path("n.img"), &len);
+	uint8_t *b = ut_load(ut_path("n.img"), &len);
 	char buf[64];
 	uint64_t x;
 	int err;
@@ -815,22 +745,10 @@ static void test_patched(void **state)
 
 static int try_image(const uint8_t *b, size_t len)
 {
-	size_t budget = 400;
-	struct vu_fs *fs;
-	int r;
+	static const int errs[] = { -EUCLEAN, -EIO, -ENOTSUP, -ENOENT,
+				    -ENOTDIR, 0 };
 
-	fs = open_mem(b, len, &r);
-	if (r < 0) {
-		if (!(r == -EUCLEAN || r == -EIO || r == -ENOTSUP ||
-		      r == -ENOENT || r == -ENOTDIR))
-			fail_msg("open: %d %s", r, vu_errmsg(r));
-		assert_true(vu_err_isset());
-		vu_err_clear();
-		return r;
-	}
-	ut_walk_any(fs, vu_fs_root(fs), 0, &budget);
-	vu_fs_close(fs);
-	return 0;
+	return ut_try_image(b, len, VU_KIND_NTFS, 400, errs);
 }
 
 static void test_damaged(void **state)
@@ -857,8 +775,9 @@ static void test_damaged(void **state)
 	(void)state;
 	for (size_t k = 0; k < 2; k++) {
 		size_t len, cut, mft;
-		uint8_t *b = ut_load(tmp_path(files[k]), &len);
+		uint8_t *b = ut_load(ut_path("%s", files[k]), &len);
 		uint32_t seed = 4242;
+		struct ut_flips fl;
 
 		/* truncated */
 		assert_true(try_image(b, 100) < 0);
@@ -890,130 +809,46 @@ static void test_damaged(void **state)
 			b[pos] ^= bit;
 		}
 		for (int r = 0; r < (k ? 60 : 12); r++) {
-			size_t pos[8];
-			uint8_t bit[8];
-
-			for (int j = 0; j < 8; j++) {
-				pos[j] = mft + ut_rnd(&seed) % (100 * 1024);
-				bit[j] = (uint8_t)(1u << (ut_rnd(&seed) & 7));
-				b[pos[j]] ^= bit[j];
-			}
+			ut_flips_apply(b, &fl, 8, mft, 100 * 1024, &seed);
 			(void)try_image(b, len);
-			for (int j = 7; j >= 0; j--)
-				b[pos[j]] ^= bit[j];
+			ut_flips_undo(b, &fl);
 		}
 		/* random bits anywhere in the small image */
 		for (int r = 0; k && r < 60; r++) {
-			size_t pos[16];
-			uint8_t bit[16];
-
-			for (int j = 0; j < 16; j++) {
-				pos[j] = ut_rnd(&seed) % len;
-				bit[j] = (uint8_t)(1u << (ut_rnd(&seed) & 7));
-				b[pos[j]] ^= bit[j];
-			}
+			ut_flips_apply(b, &fl, 16, 0, len, &seed);
 			(void)try_image(b, len);
-			for (int j = 15; j >= 0; j--)
-				b[pos[j]] ^= bit[j];
+			ut_flips_undo(b, &fl);
 		}
 		munmap(b, len);
 	}
 }
 
+static int deep_reads(struct vu_fs *fs)
+{
+	uint8_t *data = NULL;
+	size_t len;
+	int r;
+
+	r = vu_fs_read_file(fs, "/a/b/c/d/e/f/g/h/deep.txt", 64, &data, &len);
+	free(data);
+	data = NULL;
+	if (r == 0)
+		r = vu_fs_read_file(fs, "/comp/tiny.txt", 64, &data, &len);
+	free(data);
+	return r;
+}
+
 static void test_read_faults(void **state)
 {
 	(void)state;
-	for (long n = 1; n <= 80; n += (n < 30 ? 1 : 9)) {
-		struct vu_blk *vol = NULL;
-		struct vu_fs *fs = NULL;
-		uint8_t *data = NULL;
-		size_t len;
-		int r;
-
-		vu_err_clear();
-		assert_int_equal(vu_file_open(tmp_path("n.img"), &vol), 0);
-		vu_blk_fault_after(n);
-		r = vu_fs_open(vol, VU_KIND_NTFS, &fs);
-		vu_blk_unref(vol);
-		if (r == 0) {
-			r = vu_fs_read_file(fs, "/a/b/c/d/e/f/g/h/deep.txt",
-					    64, &data, &len);
-			free(data);
-			data = NULL;
-			if (r == 0)
-				r = vu_fs_read_file(fs, "/comp/tiny.txt", 64,
-						    &data, &len);
-			free(data);
-			vu_fs_close(fs);
-		}
-		vu_blk_fault_after(0);
-		if (r < 0)
-			assert_true(vu_err_isset());
-	}
-	vu_err_clear();
+	ut_fs_read_faults("n.img", VU_KIND_NTFS, 30, 9, 80, deep_reads);
 }
 
 /* ---- threads ---- */
 
-struct job {
-	struct vu_fs *fs;
-	const char *path, *src, *stream;
-	int id, ok;
-};
-
-static void *reader(void *arg)
-{
-	static const size_t sizes[] = { 1000, 4096, 65536, 300001 };
-	struct job *j = arg;
-	size_t len, off;
-	uint8_t *want, *got;
-	struct stat st;
-	FILE *fp;
-
-	j->ok = 0;
-	if (stat(tmp_path(j->src), &st) != 0)
-		return NULL;
-	len = (size_t)st.st_size;
-	want = calloc(1, len + 1);
-	got = malloc(len + 300001);
-	fp = fopen(tmp_path(j->src), "rb");
-	if (!want || !got || !fp || fread(want, 1, len, fp) != len)
-		return NULL;
-	fclose(fp);
-	for (int round = 0; round < 3; round++) {
-		struct vu_fs_file *f = NULL;
-		struct ut_ents e = { 0 };
-		uint64_t ino;
-
-		if (vu_fs_lookup_path(j->fs, j->path, &ino) != 0 ||
-		    vu_fs_file_open(j->fs, ino, j->stream, &f) != 0)
-			return NULL;
-		for (off = 0; off < len;) {
-			ssize_t r = vu_fs_file_read(f, got + off,
-						    sizes[(off + j->id) % 4],
-						    off);
-			if (r <= 0)
-				return NULL;
-			off += (size_t)r;
-		}
-		vu_fs_file_close(f);
-		if (memcmp(got, want, len))
-			return NULL;
-		if (vu_fs_lookup_path(j->fs, "/many", &ino) != 0 ||
-		    vu_fs_readdir(j->fs, ino, ut_collect, &e) != 0 ||
-		    e.n != 3000)
-			return NULL;
-		ut_ents_free(&e);
-	}
-	free(want);
-	free(got);
-	j->ok = 1;
-	return NULL;
-}
-
 static void test_threads(void **state)
 {
-	static const char *const jobs[8][3] = {
+	static const struct ut_read_job jobs[8] = {
 		{ "/big.bin", "ntree/big.bin", NULL },
 		{ "/comp/text.txt", "ntree/comp/text.txt", NULL },
 		{ "/comp/mixed.bin", "ntree/comp/mixed.bin", NULL },
@@ -1024,22 +859,9 @@ static void test_threads(void **state)
 		{ "/big.bin", "ntree/big.bin", NULL },
 	};
 	struct vu_fs *fs = open_file("n.img");
-	pthread_t th[8];
-	struct job j[8];
 
 	(void)state;
-	for (int i = 0; i < 8; i++) {
-		j[i] = (struct job){ fs, jobs[i][0], jobs[i][1], jobs[i][2],
-				     i, 0 };
-		assert_int_equal(pthread_create(&th[i], NULL, reader, &j[i]),
-				 0);
-	}
-	for (int i = 0; i < 8; i++) {
-		pthread_join(th[i], NULL);
-		if (!j[i].ok)
-			fail_msg("thread %d (%s) read wrong data", i,
-				 j[i].path);
-	}
+	ut_read_in_threads(fs, jobs, "n.img");
 	vu_fs_close(fs);
 }
 
@@ -1072,7 +894,8 @@ int main(void)
 		cmocka_unit_test(test_read_faults),
 		cmocka_unit_test(test_damaged),
 	};
-	int r = cmocka_run_group_tests(tests, group_setup, group_teardown);
+	int r = cmocka_run_group_tests(tests, group_setup,
+					 ut_tmp_group_teardown);
 
 	free(ntimes);
 	return r;

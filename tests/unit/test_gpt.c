@@ -488,14 +488,7 @@ static void check_case(const struct gpt_case *c)
 
 	logbuf[0] = '\0';
 	r = ut_parse_buf(d, len, c->disk_ss, &t);
-	if (r != c->ret)
-		fail_msg("%s: returned %d (%s), expected %d", c->name, r,
-			 vu_errmsg(r), c->ret);
-	if (r < 0) {
-		assert_int_equal(t.count, 0);
-		assert_null(t.parts);
-		if (c->msg)
-			ut_assert_has(vu_errmsg(r), c->msg);
+	if (ut_case_failed(c->name, r, c->ret, &t, c->msg)) {
 		free(d);
 		return;
 	}
@@ -692,16 +685,6 @@ static void test_type_names(void **state)
 
 /* ---- tables written by real tools ---- */
 
-static int setup_tmp(void **state)
-{
-	return ut_setup_tmp("vu-gpt");
-}
-
-static int teardown_tmp(void **state)
-{
-	return ut_teardown_tmp();
-}
-
 static void assert_guid_ci(const uint8_t g[16], const char *s)
 {
 	char ours[VU_GUID_STRLEN];
@@ -765,9 +748,8 @@ static void test_sgdisk(void **state)
 	char line[64];
 	uint64_t size;
 
-	if (!ut_have("sgdisk") || !ut_have("sfdisk")) {
-		fail_msg("sgdisk or sfdisk not installed (gdisk, util-linux)\n" " - the real-tool check cannot run; install it (.ci/deps.sh)");
-	}
+	ut_need("sgdisk", "gdisk");
+	ut_need("sfdisk", "util-linux");
 	assert_int_equal(ut_sh("truncate -s 4M g.img && sgdisk -o -a 1 "
 			    "-n 1:34:2081 -t 1:ef00 -c 1:'EFI system' "
 			    "-n 2:2082:+1M -t 2:0700 -c 2:'Basic data' -A 2:set:0 "
@@ -821,9 +803,7 @@ static void test_fdisk_4k(void **state)
 	unsigned slot = 0;
 	FILE *f;
 
-	if (!ut_have("fdisk")) {
-		fail_msg("fdisk not installed (fdisk)\n" " - the real-tool check cannot run; install it (.ci/deps.sh)");
-	}
+	ut_need("fdisk", "fdisk");
 	assert_int_equal(ut_sh("truncate -s 4M k.img && printf 'g\\nn\\n1\\n\\n+100\\n"
 			    "n\\n3\\n\\n+200\\nw\\n' | fdisk -b 4096 k.img "
 			    ">/dev/null 2>&1"),
@@ -875,5 +855,6 @@ int main(void)
 	};
 
 	vu_log_set_sink(NULL, NULL);
-	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
+	return cmocka_run_group_tests(tests, ut_tmp_group_setup,
+				      ut_tmp_group_teardown);
 }

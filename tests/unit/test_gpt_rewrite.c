@@ -4,7 +4,6 @@
  * sgdisk and our own reader must see the new start and the new size.
  * Also: a table read from its backup, and every refusal. */
 #include <errno.h>
-#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -25,33 +23,11 @@
 
 #define MIB (1024u * 1024u)
 
-static int setup_tmp(void **state)
-{
-	(void)state;
-	return ut_setup_tmp("vu-gpt-rewrite");
-}
-
-static int teardown_tmp(void **state)
-{
-	(void)state;
-	return ut_teardown_tmp();
-}
-
-static char *tmp_path(const char *name)
-{
-	static char p[512];
-
-	snprintf(p, sizeof(p), "%s/%s", ut_tmpdir, name);
-	return p;
-}
-
 /* A 4 MiB + 7 sector disk made by sgdisk: an EFI partition, a data
  * partition, a Linux one at slot 4 (slot 3 unused). */
 static void make_disk(void)
 {
-	if (!ut_have("sgdisk"))
-		fail_msg("sgdisk not installed (gdisk): the real-tool check "
-			 "cannot run; install it (.ci/deps.sh)");
+	ut_need("sgdisk", "gdisk");
 	assert_int_equal(ut_sh("rm -f g.img && truncate -s %u g.img && "
 			       "sgdisk -o -a 8 -n 1:2048:+512K -t 1:ef00 "
 			       "-n 2:0:+1M -t 2:8309 -n 4:0:+512K -t 4:8300 "
@@ -63,18 +39,11 @@ static void make_disk(void)
 /* Copy g.img to c.img, grown to size, and lay the areas over it. */
 static void write_copy(uint64_t size, const struct vu_gpt_area *a)
 {
-	int fd;
-
 	assert_int_equal(ut_sh("cp g.img c.img && truncate -s %llu c.img",
 			       (unsigned long long)size),
 			 0);
-	fd = open(tmp_path("c.img"), O_WRONLY);
-	assert_true(fd >= 0);
 	for (int i = 0; i < VU_GPT_AREAS; i++)
-		assert_int_equal(pwrite(fd, a[i].data, a[i].len,
-					(off_t)a[i].off),
-				 (ssize_t)a[i].len);
-	close(fd);
+		ut_write_at("c.img", a[i].off, a[i].data, a[i].len);
 }
 
 static struct vu_gpt_rewrite *open_rewrite(const char *name,
@@ -82,7 +51,7 @@ static struct vu_gpt_rewrite *open_rewrite(const char *name,
 {
 	struct vu_gpt_rewrite *g;
 
-	assert_int_equal(vu_file_open(tmp_path(name), disk), 0);
+	assert_int_equal(vu_file_open(ut_path("%s", name), disk), 0);
 	assert_int_equal(vu_gpt_rewrite_open(*disk, 512, &g), 0);
 	return g;
 }
@@ -128,7 +97,7 @@ static void test_move_and_grow(void **state)
 		   "sgdisk -p c.img | sed -n 's/.*last usable sector is \\([0-9]*\\).*/\\1/p'");
 	assert_int_equal(strtoull(line, NULL, 10), size / 512 - 34);
 	/* our reader: the new start, the primary in use, the rest as was */
-	assert_int_equal(vu_file_open(tmp_path("c.img"), &copy), 0);
+	assert_int_equal(vu_file_open(ut_path("c.img"), &copy), 0);
 	assert_int_equal(vu_gpt_parse(copy, 512, &t), 0);
 	assert_int_equal(t.used_backup, 0);
 	assert_int_equal(t.count, 3);
@@ -222,7 +191,7 @@ static void test_refusals(void **state)
 			       "dd of=g.img bs=1 seek=%u conv=notrunc "
 			       "2>/dev/null", 4 * MIB + 6 * 512 + 16),
 			 0);
-	assert_int_equal(vu_file_open(tmp_path("g.img"), &disk), 0);
+	assert_int_equal(vu_file_open(ut_path("g.img"), &disk), 0);
 	vu_err_clear();
 	assert_int_equal(vu_gpt_rewrite_open(disk, 512, &g), -EUCLEAN);
 	assert_non_null(strstr(vu_errmsg(-EUCLEAN), "backup header"));
@@ -239,5 +208,6 @@ int main(void)
 	};
 
 	vu_log_set_sink(NULL, NULL);
-	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
+	return cmocka_run_group_tests(tests, ut_tmp_group_setup,
+				      ut_tmp_group_teardown);
 }

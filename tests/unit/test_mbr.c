@@ -329,14 +329,8 @@ static void check_case(const struct mbr_case *c, uint32_t ss)
 		free(tmp);
 	}
 	r = ut_parse_buf(d, (size_t)DISK_LBAS * ss, ss, &t);
-	if (r != c->ret)
-		fail_msg("%s: returned %d (%s), expected %d", c->name, r,
-			 vu_errmsg(r), c->ret);
-	if (r < 0) {
-		assert_int_equal(t.count, 0);
-		assert_null(t.parts);
-		if (ss == SS && c->msg)
-			ut_assert_has(vu_errmsg(-EUCLEAN), c->msg);
+	if (ut_case_failed(c->name, r, c->ret, &t,
+			   ss == SS ? c->msg : NULL)) {
 		free(d);
 		return;
 	}
@@ -475,16 +469,6 @@ static void test_type_names(void **state)
 
 /* ---- tables and boot sectors written by real tools ---- */
 
-static int setup_tmp(void **state)
-{
-	return ut_setup_tmp("vu-mbr");
-}
-
-static int teardown_tmp(void **state)
-{
-	return ut_teardown_tmp();
-}
-
 /* Compare our parse with sfdisk --json; the extended container, which
  * holds no volume, is the one sfdisk entry we do not list. */
 static void compare_sfdisk(const char *img, const struct vu_ptable *t)
@@ -527,9 +511,7 @@ static void test_sfdisk(void **state)
 {
 	struct vu_ptable t;
 
-	if (!ut_have("sfdisk")) {
-		fail_msg("sfdisk not installed (util-linux)\n" " - the real-tool check cannot run; install it (.ci/deps.sh)");
-	}
+	ut_need("sfdisk", "util-linux");
 	/* p1 bootable, p2 extended with three logicals, p3 after it */
 	assert_int_equal(ut_sh("truncate -s 8M m.img && printf '%%s\\n' "
 			    "'label: dos' 'label-id: 0x1badcafe' "
@@ -606,5 +588,6 @@ int main(void)
 	};
 
 	vu_log_set_sink(NULL, NULL);
-	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
+	return cmocka_run_group_tests(tests, ut_tmp_group_setup,
+				      ut_tmp_group_teardown);
 }

@@ -4,7 +4,6 @@
  * the new start and size and the rest unchanged; a GPT disk grown with
  * its protective MBR rewritten must pass sgdisk -v. */
 #include <errno.h>
-#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -24,52 +22,6 @@
 #include "partition/mbr_rewrite.h"
 #include "partition/partition.h"
 #include "shell.h"
-
-static int setup_tmp(void **state)
-{
-	(void)state;
-	return ut_setup_tmp("vu-mbr-rewrite");
-}
-
-static int teardown_tmp(void **state)
-{
-	(void)state;
-	return ut_teardown_tmp();
-}
-
-static char *tmp_path(const char *name)
-{
-	static char p[512];
-
-	snprintf(p, sizeof(p), "%s/%s", ut_tmpdir, name);
-	return p;
-}
-
-static void need(const char *tool)
-{
-	if (!ut_have(tool))
-		fail_msg("%s not installed: the real-tool check cannot run; "
-			 "install it (.ci/deps.sh)", tool);
-}
-
-static void read_sector(const char *name, uint64_t off, uint8_t s[512])
-{
-	int fd = open(tmp_path(name), O_RDONLY);
-
-	assert_true(fd >= 0);
-	assert_int_equal(pread(fd, s, 512, (off_t)off), 512);
-	close(fd);
-}
-
-static void write_sector(const char *name, uint64_t off,
-			 const uint8_t *s, size_t len)
-{
-	int fd = open(tmp_path(name), O_WRONLY);
-
-	assert_true(fd >= 0);
-	assert_int_equal(pwrite(fd, s, len, (off_t)off), (ssize_t)len);
-	close(fd);
-}
 
 /* start and size (sectors) of partition IMGn as sfdisk --dump says */
 static void sfdisk_part(const char *img, unsigned n, unsigned long long *start,
@@ -93,7 +45,7 @@ static void test_move_primary(void **state)
 	struct vu_ptable t;
 
 	(void)state;
-	need("sfdisk");
+	ut_need("sfdisk", "util-linux");
 	assert_int_equal(ut_sh("truncate -s 16M m.img && printf '%s' | "
 			       "sfdisk -q m.img >/dev/null",
 			       "label: dos\\nstart=2048, size=4096, type=83\\n"
@@ -102,10 +54,10 @@ static void test_move_primary(void **state)
 			 0);
 	sfdisk_part("m.img", 2, &s0, &z0);
 	sfdisk_part("m.img", 5, &s5, &z5);
-	read_sector("m.img", 0, sec);
+	ut_read_at("m.img", 0, sec, sizeof(sec));
 	assert_int_equal(vu_mbr_rewrite_move_start(sec, 2, 4096), 0);
 	assert_int_equal(ut_sh("cp m.img c.img"), 0);
-	write_sector("c.img", 0, sec, 512);
+	ut_write_at("c.img", 0, sec, sizeof(sec));
 	sfdisk_part("c.img", 2, &s1, &z1);
 	assert_int_equal(s1, s0 + 4096);
 	assert_int_equal(z1, z0 - 4096);
@@ -113,7 +65,7 @@ static void test_move_primary(void **state)
 	assert_int_equal(t5, s5);
 	assert_int_equal(y5, z5);
 	/* our reader agrees, and the boot flag and type are kept */
-	assert_int_equal(vu_file_open(tmp_path("c.img"), &disk), 0);
+	assert_int_equal(vu_file_open(ut_path("c.img"), &disk), 0);
 	assert_int_equal(vu_mbr_parse(disk, &t), 0);
 	assert_int_equal(t.parts[1].slot, 2);
 	assert_int_equal(t.parts[1].start, (s0 + 4096) * 512);
@@ -138,13 +90,13 @@ static void test_refusals(void **state)
 	uint8_t sec[512];
 
 	(void)state;
-	need("sfdisk");
+	ut_need("sfdisk", "util-linux");
 	assert_int_equal(ut_sh("truncate -s 16M r.img && printf '%s' | "
 			       "sfdisk -q r.img >/dev/null",
 			       "label: dos\\nstart=2048, size=4096, type=83\\n"
 			       "type=5\\nsize=2048, type=83\\n"),
 			 0);
-	read_sector("r.img", 0, sec);
+	ut_read_at("r.img", 0, sec, sizeof(sec));
 	vu_err_clear();
 	assert_int_equal(vu_mbr_rewrite_move_start(sec, 1, 4096), -EINVAL);
 	assert_non_null(strstr(vu_errmsg(-EINVAL), "cannot start 4096"));
@@ -177,24 +129,24 @@ static void test_protective(void **state)
 	const uint64_t size = 8u << 20;
 
 	(void)state;
-	need("sgdisk");
+	ut_need("sgdisk", "gdisk");
 	assert_int_equal(ut_sh("truncate -s 5M p.img && sgdisk -o "
 			       "-n 1:2048:+1M p.img >/dev/null && cp p.img "
 			       "c.img && truncate -s %llu c.img",
 			       (unsigned long long)size),
 			 0);
-	assert_int_equal(vu_file_open(tmp_path("p.img"), &disk), 0);
+	assert_int_equal(vu_file_open(ut_path("p.img"), &disk), 0);
 	assert_int_equal(vu_gpt_rewrite_open(disk, 512, &g), 0);
 	assert_int_equal(vu_gpt_rewrite_resize(g, size), 0);
 	assert_int_equal(vu_gpt_rewrite_areas(g, a), 0);
 	for (int i = 0; i < VU_GPT_AREAS; i++)
-		write_sector("c.img", a[i].off, a[i].data, a[i].len);
+		ut_write_at("c.img", a[i].off, a[i].data, a[i].len);
 	vu_gpt_rewrite_free(g);
 	vu_blk_unref(disk);
-	read_sector("c.img", 0, sec);
+	ut_read_at("c.img", 0, sec, sizeof(sec));
 	assert_int_equal(vu_mbr_rewrite_protective(sec, size / 512), 0);
 	assert_int_equal(vu_le32(sec + 446 + 12), size / 512 - 1);
-	write_sector("c.img", 0, sec, 512);
+	ut_write_at("c.img", 0, sec, sizeof(sec));
 	ut_sh_line(line, sizeof(line),
 		   "sgdisk -v c.img | grep -c 'No problems found'");
 	assert_string_equal(line, "1");
@@ -212,5 +164,6 @@ int main(void)
 	};
 
 	vu_log_set_sink(NULL, NULL);
-	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
+	return cmocka_run_group_tests(tests, ut_tmp_group_setup,
+				      ut_tmp_group_teardown);
 }

@@ -32,33 +32,6 @@
 #define BLOCK VU_VHDX_WRITE_BLOCK_SIZE
 #define HEAD_AND_BAT (4 * MIB) /* the writer's layout up to the first block */
 
-static int setup_tmp(void **state)
-{
-	(void)state;
-	return ut_setup_tmp("vu-vhdx-write");
-}
-
-static int teardown_tmp(void **state)
-{
-	(void)state;
-	return ut_teardown_tmp();
-}
-
-static char *tmp_path(const char *name)
-{
-	static char p[512];
-
-	snprintf(p, sizeof(p), "%s/%s", ut_tmpdir, name);
-	return p;
-}
-
-static void need_qemu_img(void)
-{
-	if (!ut_have("qemu-img"))
-		fail_msg("qemu-img not installed (qemu-utils): the real-tool "
-			 "check cannot run; install it (.ci/deps.sh)");
-}
-
 /* xorshift64*: reproducible bytes, never a whole zero grain in practice */
 static void fill_random(uint8_t *p, size_t n, uint64_t seed)
 {
@@ -92,15 +65,6 @@ static uint8_t *make_input(uint64_t size, enum fill fill)
 	return d;
 }
 
-static void write_file(const char *name, const uint8_t *d, uint64_t size)
-{
-	int fd = open(tmp_path(name), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, d, size), (ssize_t)size);
-	close(fd);
-}
-
 /* The input through the writer into out.vhdx, chunk bytes at a time.
  * out.vhdx holds junk first (0xff over the headers and the first block):
  * the writer must empty it, or its holes would read as junk. */
@@ -113,8 +77,7 @@ static void write_vhdx(const uint8_t *d, uint64_t size, size_t chunk,
 	assert_int_equal(ut_sh("head -c 12M /dev/zero | tr '\\0' '\\377' "
 			       ">out.vhdx"),
 			 0);
-	fd = open(tmp_path("out.vhdx"), O_RDWR);
-	assert_true(fd >= 0);
+	fd = ut_open("out.vhdx", O_RDWR);
 	assert_int_equal(vu_vhdx_writer_open(fd, "out.vhdx", size, sector, &w),
 			 0);
 	for (uint64_t off = 0; off < size; off += chunk) {
@@ -171,7 +134,7 @@ static void check_our_reader(const uint8_t *d, uint64_t size,
 	uint8_t *buf = malloc(4 * MIB);
 
 	assert_non_null(buf);
-	assert_int_equal(vu_container_open(tmp_path("out.vhdx"), &disk,
+	assert_int_equal(vu_container_open(ut_path("out.vhdx"), &disk,
 					   &info),
 			 0);
 	assert_int_equal(info.format, VU_FMT_VHDX);
@@ -201,15 +164,15 @@ static struct stat run_sector_case(uint64_t size, enum fill fill,
 	uint8_t *d = make_input(size, fill);
 	struct stat st;
 
-	need_qemu_img();
-	write_file("in.raw", d, size);
+	ut_need("qemu-img", "qemu-utils");
+	ut_write_file("in.raw", d, size);
 	write_vhdx(d, size, chunk, sector);
 	/* qemu (7.2) opens only VHDX of 512-byte logical sectors */
 	if (sector == 512)
 		check_qemu(size);
 	check_vhdiinfo(size, sector);
 	check_our_reader(d, size, sector);
-	assert_int_equal(stat(tmp_path("out.vhdx"), &st), 0);
+	assert_int_equal(stat(ut_path("out.vhdx"), &st), 0);
 	free(d);
 	return st;
 }
@@ -316,8 +279,7 @@ static void check_conversion(uint64_t size)
 	assert_int_equal(ut_sh("rm -f conv.raw && qemu-img convert -f vhdx "
 			       "-O raw out.vhdx conv.raw"),
 			 0);
-	fd = open(tmp_path("conv.raw"), O_RDONLY);
-	assert_true(fd >= 0);
+	fd = ut_open("conv.raw", O_RDONLY);
 	assert_int_equal(fstat(fd, &st), 0);
 	assert_int_equal(st.st_size, size);
 	for (;;) {
@@ -362,11 +324,10 @@ static void test_two_chunks(void **state)
 	int fd;
 
 	(void)state;
-	need_qemu_img();
+	ut_need("qemu-img", "qemu-utils");
 	assert_non_null(buf);
 	assert_non_null(want);
-	fd = open(tmp_path("out.vhdx"), O_RDWR | O_CREAT | O_TRUNC, 0600);
-	assert_true(fd >= 0);
+	fd = ut_open("out.vhdx", O_RDWR | O_CREAT | O_TRUNC);
 	assert_int_equal(vu_vhdx_writer_open(fd, "out.vhdx", size, 512, &w),
 			 0);
 	for (uint64_t off = 0; off < size; off += 4 * MIB) {
@@ -377,7 +338,7 @@ static void test_two_chunks(void **state)
 	vu_vhdx_writer_free(w);
 	close(fd);
 
-	assert_int_equal(stat(tmp_path("out.vhdx"), &st), 0);
+	assert_int_equal(stat(ut_path("out.vhdx"), &st), 0);
 	/* blocks 0, 127, 128, 130 */
 	assert_int_equal(st.st_size, HEAD_AND_BAT + 4 * BLOCK);
 	assert_int_equal(ut_sh("qemu-img check -f vhdx out.vhdx >check.txt "
@@ -387,7 +348,7 @@ static void test_two_chunks(void **state)
 	check_conversion(size);
 	check_vhdiinfo(size, 512);
 	/* our reader, at each spot with 24 KiB around it */
-	assert_int_equal(vu_container_open(tmp_path("out.vhdx"), &disk, NULL),
+	assert_int_equal(vu_container_open(ut_path("out.vhdx"), &disk, NULL),
 			 0);
 	assert_int_equal(disk->size, size);
 	for (size_t i = 0; i < NSPOTS; i++) {
@@ -429,8 +390,7 @@ static void test_order(void **state)
 
 	(void)state;
 	memset(buf, 0xa5, sizeof(buf));
-	fd = open(tmp_path("o.vhdx"), O_RDWR | O_CREAT | O_TRUNC, 0600);
-	assert_true(fd >= 0);
+	fd = ut_open("o.vhdx", O_RDWR | O_CREAT | O_TRUNC);
 	assert_int_equal(vu_vhdx_writer_open(fd, "o.vhdx", 2 * MIB, 512, &w),
 			 0);
 	assert_int_equal(vu_vhdx_writer_put(w, buf, 4096, 0), 0);
@@ -458,7 +418,7 @@ static void test_order(void **state)
 	assert_int_equal(vu_vhdx_writer_finish(w), 0);
 	vu_vhdx_writer_free(w);
 	close(fd);
-	need_qemu_img();
+	ut_need("qemu-img", "qemu-utils");
 	assert_int_equal(ut_sh("qemu-img check -f vhdx o.vhdx >/dev/null"), 0);
 }
 
@@ -468,8 +428,7 @@ static void test_bad_sizes(void **state)
 	int fd;
 
 	(void)state;
-	fd = open(tmp_path("b.vhdx"), O_RDWR | O_CREAT | O_TRUNC, 0600);
-	assert_true(fd >= 0);
+	fd = ut_open("b.vhdx", O_RDWR | O_CREAT | O_TRUNC);
 	vu_err_clear();
 	assert_int_equal(vu_vhdx_writer_open(fd, "b.vhdx", MIB, 1024, &w),
 			 -EINVAL);
@@ -499,11 +458,9 @@ static void test_write_failures(void **state)
 
 	(void)state;
 	memset(buf, 0x5a, sizeof(buf));
-	fd = open(tmp_path("ro.vhdx"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	assert_true(fd >= 0);
+	fd = ut_open("ro.vhdx", O_WRONLY | O_CREAT | O_TRUNC);
 	close(fd);
-	fd = open(tmp_path("ro.vhdx"), O_RDONLY);
-	assert_true(fd >= 0);
+	fd = ut_open("ro.vhdx", O_RDONLY);
 	assert_int_equal(vu_vhdx_writer_open(fd, "/x/ro.vhdx", MIB, 512, &w),
 			 0);
 	vu_err_clear();
@@ -564,5 +521,6 @@ int main(void)
 	};
 
 	vu_log_set_sink(NULL, NULL);
-	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
+	return cmocka_run_group_tests(tests, ut_tmp_group_setup,
+				      ut_tmp_group_teardown);
 }
