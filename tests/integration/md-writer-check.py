@@ -13,8 +13,10 @@
       device) and arrID/scan (`mdadm --examine --scan`) against what was
       asked.
 
-SPECS: one array a line, "ID META LEVEL LAYOUT NDEV MISSING CHUNK", "-" for
-a default layout or chunk and for no missing role.  Prints "ok: ..." and
+SPECS: one array a line, "ID META LEVEL LAYOUT NDEV MISSING CHUNK [SIZES]",
+"-" for a default layout or chunk and for no missing role; SIZES, RAID0
+only: each member's size in bytes, by role, comma separated (else all are
+MEMBER_BYTES).  Prints "ok: ..." and
 "FAIL: ..." lines; the shell counts the failures."""
 import contextlib
 import importlib.util
@@ -69,16 +71,20 @@ class Spec:
         self.layout, self.n = f[3], int(f[4])
         self.missing = None if f[5] == '-' else int(f[5])
         self.chunk = None if f[6] == '-' else int(f[6])
+        self.sizes = [int(x) for x in f[7].split(',')] if len(f) > 7 else None
         self.dir = 'arr%d' % self.id
         self.uuid = '6d6b6d64-%04x-4000-8000-00000000%04x' % (self.id,
                                                                self.id)
         self.name = 'a%d' % self.id
         self.events = 100 + self.id
         self.minor = self.id % 100
-        self.title = '%s raid%d %s n=%d%s' % (
+        self.title = '%s raid%d %s n=%d%s%s' % (
             self.meta, self.level, self.layout, self.n,
-            '' if self.missing is None else ' role %d missing' % self.missing)
-        self.with_data = self.layout[0] not in 'fo'
+            '' if self.missing is None else ' role %d missing' % self.missing,
+            '' if self.sizes is None else ' sizes %s KiB' % ','.join(
+                str(b // KIB) for b in self.sizes))
+        # RAID10 far and offset copies are not written
+        self.with_data = self.level != 10 or self.layout[0] not in 'fo'
         self.base = 2048 * 512 if self.meta in ('1.1', '1.2') else 0
         self.chunk_bytes = (self.chunk or 512) * KIB
 
@@ -93,6 +99,10 @@ class Spec:
         if self.chunk:
             o += ['--chunk', str(self.chunk)]
         return o
+
+    def member_bytes(self, default):
+        """each role's member size"""
+        return self.sizes or [default] * self.n
 
     def size(self):
         with open(self.dir + '/size') as f:
@@ -129,19 +139,20 @@ def make(mkmd_path, specs, random_path, member_bytes):
         random_bytes = f.read()
     for s in specs:
         os.mkdir(s.dir)
+        sizes = s.member_bytes(member_bytes)
         st, out, err = run_mkmd(mkmd, ['size'] + s.opts() + [
-            '--raid-devices', str(s.n), '--member-size', str(member_bytes),
-            '--metadata', s.meta])
+            '--raid-devices', str(s.n), '--member-size',
+            ','.join(map(str, sizes)), '--metadata', s.meta])
         if st != 0 or not re.fullmatch(r'[0-9]+\n', out):
             fail('%s: mkmd.py size: %s %r %s' % (s.title, st, out, err))
             continue
         size = int(out)
         with open(s.dir + '/size', 'w') as f:
             f.write(out)
-        for m in s.members():
+        for m, b in zip(s.members(), sizes):
             if m != 'missing':
                 with open(m, 'wb') as f:
-                    f.truncate(member_bytes)
+                    f.truncate(b)
         argv = ['create'] + s.opts() + [
             '--metadata', s.meta, '--uuid', s.uuid, '--name', s.name,
             '--minor', str(s.minor), '--events', str(s.events)]
@@ -250,9 +261,11 @@ def examine(specs, member_bytes):
         elif s.level == 10:
             layout = R10_SHOWN[s.layout]
         elif s.level == 0 and s.meta != '0.90':
-            layout = 'original'
+            # mdadm 4.2's default; 0.90 records none
+            layout = 'original' if s.layout == '-' else s.layout
         else:
             layout = None
+        usable = {}     # RAID0: each role's data area in whole chunks
         for r in present:
             p = '%s role %d' % (s.title, r)
             try:
@@ -310,21 +323,45 @@ def examine(specs, member_bytes):
                        f.get('Data Offset'))
             asize = f.get('Array Size')
             if s.level == 0:
-                # mdadm shows none for RAID0: each member's data area in
-                # whole chunks (md(4)), the 0.90 one ending 64 KiB-aligned
+                # mdadm shows no array or used size for RAID0: each
+                # member's data area, the 0.90 one ending 64 KiB-aligned
                 # 64 KiB before the end, the 1.x one in Avail Dev Size
                 expect(p + ': Array Size', None, asize)
+                expect(p + ': Used Dev Size', None, f.get('Used Dev Size'))
+                mb = s.member_bytes(member_bytes)[r]
                 if s.meta == '0.90':
-                    avail = (member_bytes // 65536 - 1) * 65536
+                    avail = (mb // 65536 - 1) * 65536
                 else:
                     avail = int(f.get('Avail Dev Size', '0 ').split()[0]) * 512
-                avail -= avail % s.chunk_bytes
-                expect(p + ': RAID0 size by hand = mkmd.py size',
-                       avail * s.n, size)
+                    # what mdadm's write_init_super1 leaves for RAID0 (no
+                    # used size, so no bitmap room): 1.1 and 1.2 from the
+                    # data offset to the end, 1.0 up to the 4 KiB bad block
+                    # log below the superblock (8-12 KiB from the end)
+                    if s.meta == '1.0':
+                        want = ((mb // 512 - 16) // 8 * 8 - 8) * 512
+                    else:
+                        want = mb - 2048 * 512
+                    expect(p + ': Avail Dev Size (bytes)', want, avail)
+                usable[r] = avail - avail % s.chunk_bytes
             else:
                 got = int(asize.split()[0]) * KIB if asize else None
                 expect(p + ': Array Size = mkmd.py size', size, got)
+        if s.level == 0 and len(usable) == s.n:
+            expect(s.title + ': RAID0 size by hand (sum of the zones) = '
+                   'mkmd.py size', raid0_zones_bytes(usable.values()), size)
         check_scan(s)
+
+
+def raid0_zones_bytes(usable):
+    """md's RAID0 size from each member's data area in whole chunks, zone
+    by zone (raid0.c create_strip_zones): a zone ends where the smallest
+    member still in it ends, and holds that much of each of its members."""
+    total = prev_end = 0
+    for end in sorted(set(usable)):
+        members = len([u for u in usable if u > prev_end])
+        total += (end - prev_end) * members
+        prev_end = end
+    return total
 
 
 def disk_rows(text):

@@ -1,13 +1,16 @@
 #!/bin/sh
 # md-writer: prove the test-only md RAID writer (tests/tools/mkmd.py) with
 # the real mdadm before any test relies on it.  For each metadata version
-# (0.90, 1.0, 1.1, 1.2) and each level (RAID0, RAID1, RAID5 in every layout,
+# (0.90, 1.0, 1.1, 1.2) and each level (RAID0, also over members of
+# different sizes in both multi-zone layouts, RAID1, RAID5 in every layout,
 # RAID10 n2 n3 f2 o2, a degraded RAID1 and RAID5), members are written,
 # attached to loop devices and read back by `mdadm --examine` (every field
 # against what was asked, the array size against `mkmd.py size`) and
 # `mdadm --examine --scan` (one ARRAY line per array).  The data layout is
 # checked without the writer's formulas: RAID1 (and RAID10 n3 on 3 disks)
-# members hold the image, RAID0 (here, with dd) and RAID10 n2 chunks lie
+# members hold the image, RAID0 (here, with dd, and cmp at byte offsets for
+# the zones and both layouts, from raid0.c's formula written out below;
+# 0.90, 1.0 and 1.2) and RAID10 n2 chunks lie
 # where md(4) puts them, RAID5 members XOR to zero stripe by stripe and
 # their chunks follow a table written by hand for 3 disks (a degraded
 # RAID5's missing member rebuilt by XOR).  A corrupted superblock byte must
@@ -70,14 +73,89 @@ counted() {
 	failures=$((failures + nf))
 }
 
+MIB=$((1024 * 1024))
 # 4 MiB + 64 KiB: whole 512 KiB chunks, an even number of them, for every
 # version (so mdadm's RAID10 size, n * size / copies, is md's too)
 MEMBER=$((4160 * 1024))
 head -c $((16 * 1024 * 1024)) /dev/urandom > random.bin
 
-# add LEVEL LAYOUT NDEV MISSING CHUNK: an array for this round (a line of
-# specs: ID META LEVEL LAYOUT NDEV MISSING CHUNK, "-" for the defaults and
-# for no missing role)
+# chunks64 BYTES: how many 64 KiB chunks the data area of a member of BYTES
+# holds for $meta (md rounds each member down to whole chunks): 1.1 and 1.2
+# from the 1 MiB data offset to the end; 0.90 up to its superblock, the
+# last 64 KiB-aligned 64 KiB; 1.0 up to the 4 KiB bad block log mdadm puts
+# below the superblock, which lies 8 to 12 KiB from the end, 4 KiB-aligned
+chunks64() {
+	case $meta in
+	1.1|1.2) echo $((($1 - MIB) / 65536)) ;;
+	0.90) echo $(($1 / 65536 - 1)) ;;
+	1.0) echo $(((($1 / 512 - 16) / 8 * 8 - 8) / 128)) ;;
+	esac
+}
+# zones DIR LAYOUT SIZES: RAID0 over members of 4, 2 and 3 MiB (SIZES,
+# by role), chunk 64 KiB, read back where raid0.c puts each chunk ($asize:
+# the array's bytes, $skip0: its data offset in chunks).
+# With u0, u1, u2 the members' chunks (u1 < u2 < u0), create_strip_zones
+# makes zone 0 over roles 0 1 2 up to member chunk u1, zone 1 over the
+# members larger than that, roles 0 2, from member chunk u1 up to u2, and
+# zone 2 over role 0 from u2 up to u0.  Array chunk k in a zone that
+# starts at array chunk Z, over n members from member chunk D: the member
+# is the (k mod n)th of the zone (original: k counted in the array) or the
+# ((k - Z) mod n)th (alternate: counted in the zone), at its chunk
+# D + (k - Z) / n.  The array is the sum of the zones.
+zones() {
+	zd=$1 zl=$2
+	[ "$zl" = - ] && zl=original	# mdadm 4.2's default
+	# shellcheck disable=SC2046
+	set -- $(echo "$3" | tr , ' ')
+	u0=$(chunks64 "$1") u1=$(chunks64 "$2") u2=$(chunks64 "$3")
+	z1=$((3 * u1)) z2=$((3 * u1 + 2 * (u2 - u1)))
+	z3=$((z2 + u0 - u2))
+	t="$meta raid0 $zl sizes $(($1 / 1024)),$(($2 / 1024)),$(($3 / 1024))"
+	t="$t KiB"
+	if [ $((asize / 65536)) = "$z3" ] && [ $((asize % 65536)) = 0 ]; then
+		ok "$t: mkmd.py size = the sum of the zones, $z3 chunks"
+	else
+		fail "$t: mkmd.py size $asize, the zones $z3 chunks of 64 KiB"
+	fi
+	[ "$u1" -lt "$u2" ] && [ "$u2" -lt "$u0" ] ||
+		fail "$t: the members are not 4, 2 and 3 MiB"
+	[ $((u1 % 2)) = 1 ] ||
+		fail "$t: zone 1 starts on an even chunk, the layouts agree"
+	for k in 0 1 2 $((z1 - 1)) $z1 $((z1 + 1)) $((z1 + 2)) $((z2 - 1)) \
+		$z2 $((z2 + 1)) $((z3 - 1)); do
+		if [ "$k" -lt "$z1" ]; then zz=0 zn=3 zr="0 1 2" zs=0 dst=0
+		elif [ "$k" -lt "$z2" ]; then zz=1 zn=2 zr="0 2" zs=$z1 dst=$u1
+		else zz=2 zn=1 zr=0 zs=$z2 dst=$u2
+		fi
+		case $zl in
+		original) i=$((k % zn)) ;;
+		*) i=$(((k - zs) % zn)) ;;
+		esac
+		# shellcheck disable=SC2086
+		set -- $zr
+		shift "$i"
+		role=$1 mc=$((dst + (k - zs) / zn))
+		# the chunk of the image, or, past its end (the last chunk
+		# only: the image stops 70000 bytes short), the zero padding;
+		# compared in place by cmp (a process costs here)
+		if [ $(((k + 1) * 65536)) -le $((asize - 70000)) ]; then
+			src=$zd/image at=$((k * 65536))
+		else
+			src=/dev/zero at=0
+		fi
+		w="$t: chunk $k (zone $zz) on role $role at chunk $mc"
+		if cmp -s -n 65536 -i "$at:$(((skip0 + mc) * 65536))" \
+			"$src" "$zd/m$role"; then
+			ok "$w"
+		else
+			fail "$w"
+		fi
+	done
+}
+
+# add LEVEL LAYOUT NDEV MISSING CHUNK [SIZES]: an array for this round (a
+# line of specs: ID META LEVEL LAYOUT NDEV MISSING CHUNK [SIZES], "-" for the
+# defaults and for no missing role; SIZES: RAID0 members' sizes by role)
 id=0
 add() { id=$((id + 1)); echo "$id $meta $*" >> specs; }
 for meta in 0.90 1.0 1.1 1.2; do
@@ -95,13 +173,27 @@ for meta in 0.90 1.0 1.1 1.2; do
 	add 10 n3 3 - -
 	add 10 f2 4 - -
 	add 10 o2 4 - -
+	# multi-zone RAID0 (not on 1.1: like 1.2 but for the superblock's
+	# place; the time it would take): members of 4, 2 and 3 MiB, by role
+	# (the smallest not first, zone 1 over roles 0 and 2); on 1.2 64 KiB
+	# more each, so that, after its 1 MiB data offset, the smallest data
+	# area holds an odd number of 64 KiB chunks as on 0.90 and 1.0: zone 1
+	# then starts on an odd array chunk, where the two layouts differ
+	case $meta in 1.2) x=65536 ;; *) x=0 ;; esac
+	zsizes=$((4 * MIB + x)),$((2 * MIB + x)),$((3 * MIB + x))
+	if [ "$meta" != 1.1 ]; then
+		add 0 original 3 - 64 "$zsizes"
+		add 0 alternate 3 - 64 "$zsizes"
+	fi
+	# the default (mdadm 4.2: original); 0.90 must be told
+	[ "$meta" = 1.2 ] && add 0 - 3 - 64 "$zsizes"
 
 	"$py" "$check" make "$mk" specs random.bin "$MEMBER" > make.log 2>&1 ||
 		grep -q '^FAIL' make.log || fail "$meta: md-writer-check make"
 	counted make.log
 
 	# each array's members on loop devices, read by mdadm
-	while read -r a _ level _ n missing _; do
+	while read -r a _ level lay n missing _ sizes; do
 		d=arr$a devs=""
 		r=0
 		while [ "$r" -lt "$n" ]; do
@@ -121,6 +213,10 @@ for meta in 0.90 1.0 1.1 1.2; do
 		[ "$level" = 0 ] || continue
 		case $meta in 1.1|1.2) skip0=16 ;; *) skip0=0 ;; esac
 		asize=$(cat "$d/size") || { fail "$d: no size"; continue; }
+		if [ -n "$sizes" ]; then
+			zones "$d" "$lay" "$sizes"
+			continue
+		fi
 		last=$((asize / 65536 - 1))
 		for k in 0 1 2 5 $last; do
 			dd if="$d/image" of="$d/want" bs=64K skip="$k" count=1 \
@@ -207,6 +303,16 @@ refused create --level 5 --metadata 1.2 --uuid $u --name two \
 refused create --level 0 --metadata 1.2 --uuid $u --name r0 refuse/m0 missing
 refused create --level 1 --metadata 0.90 --uuid $u --name r1 \
 	--data-offset 8 refuse/m0 refuse/m1
+# members of different sizes: RAID0 only, and on 0.90 (which records no
+# RAID0 layout) only with --layout
+truncate -s $((MEMBER + MIB)) refuse/more
+refused create --level 5 --metadata 1.2 --uuid $u --name r5 \
+	refuse/m0 refuse/m1 refuse/more
+refused create --level 0 --metadata 0.90 --uuid $u --name r0 \
+	refuse/m0 refuse/more
+refused create --level 0 --layout sideways --metadata 1.2 --uuid $u \
+	--name r0 refuse/m0 refuse/more
+refused size --level 0 --raid-devices 3 --member-size "$MEMBER,$MEMBER"
 # one byte less than the refused image fills the array exactly
 head -c "$size" random.bin > refuse/exact
 if "$py" "$mk" create --level 5 --metadata 1.2 --uuid $u --name fits \

@@ -5,25 +5,41 @@ The md driver is not available where the tests run, so mdadm cannot create
 arrays; this tool writes what `mdadm --create` followed by the kernel's first
 superblock update would leave on the members: a version 0.90 or 1.x
 superblock on each member, and, with --data, the array's content laid out
-as the md driver reads it (RAID0 stripes, RAID1 mirrors, RAID5 data and
-XOR parity, RAID10 "near" copies).
+as the md driver reads it (RAID0 stripes, also over members of different
+sizes, RAID1 mirrors, RAID5 data and XOR parity, RAID10 "near" copies).
 
-  mkmd.py size --level L --raid-devices N --member-size BYTES [--chunk KIB]
-               [--layout NAME] [--metadata V] [--data-offset SECTORS]
-      prints the size in bytes of the array the md driver would present.
+  mkmd.py size --level L --raid-devices N --member-size BYTES[,BYTES...]
+               [--chunk KIB] [--layout NAME] [--metadata V]
+               [--data-offset SECTORS]
+      prints the size in bytes of the array the md driver would present;
+      one size for all members, or one per member (by role, RAID0 only).
 
   mkmd.py create --level L --metadata V --uuid UUID --name NAME [--minor N]
                  [--chunk KIB] [--layout NAME] [--data-offset SECTORS]
                  [--events N] [--data IMAGE] [--verbose] MEMBER...
-      MEMBER: an existing regular file (all of the same size) or `missing`.
-      The position in the list is the member's role (raid disk number).
+      MEMBER: an existing regular file or `missing`; all of the same size
+      but for RAID0.  The position in the list is the member's role (raid
+      disk number).
+
+RAID0 over members of different sizes is md's multi-zone RAID0: zone 0
+stripes over every member up to the smallest one's data area (each member's
+rounded down to whole chunks), each further zone over the members (in role
+order) that reach past the end of the previous one on the members.  Its
+--layout: `original` (1; the member in a zone follows from the chunk's
+number in the whole array, as before Linux 3.14) or `alternate` (2; from the
+chunk's number within its zone).  A 1.x superblock records the layout (the
+RAID0_LAYOUT feature; `original` unless asked, as mdadm 4.2 writes it); 0.90
+records none (its layout word stays 0 and md takes raid0.default_layout), so
+there --layout only places the data and is needed when the sizes differ.
 
 Sources of the formats (read, not copied): the kernel's
 include/uapi/linux/raid/md_p.h (superblock structures), drivers/md/md.c
-(checksums, what the kernel writes for missing members), raid0.c, raid5.c
+(checksums, what the kernel writes for missing members), raid0.c
+(create_strip_zones, find_zone, map_sector, raid0_make_request), raid5.c
 (raid5_compute_sector), raid10.c (__raid10_find_phys, raid10_size); mdadm's
-super0.c and super1.c (offsets, data_size, bad block log, defaults),
-Create.c (size rounding) and maps.c (layout names and numbers)."""
+super0.c and super1.c (offsets, data_size, bad block log, defaults, the
+RAID0 layout feature), Create.c (size rounding, default RAID0 layout) and
+maps.c (layout names and numbers)."""
 import argparse
 import hashlib
 import os
@@ -43,7 +59,13 @@ R5_LAYOUTS = {
     'ddf-zero-restart': 1, 'ddf-N-restart': 0, 'ddf-N-continue': 2,
     'la': 0, 'ra': 1, 'ls': 2, 'rs': 3, 'default': 2,
 }
-RAID0_ORIG_LAYOUT = 1
+# RAID0 layouts (raid0.h, mdadm maps.c r0layout)
+RAID0_ORIG_LAYOUT, RAID0_ALT_MULTIZONE_LAYOUT = 1, 2
+R0_LAYOUTS = {'original': RAID0_ORIG_LAYOUT, '1': RAID0_ORIG_LAYOUT,
+              'alternate': RAID0_ALT_MULTIZONE_LAYOUT,
+              '2': RAID0_ALT_MULTIZONE_LAYOUT}
+R0_NAMES = {RAID0_ORIG_LAYOUT: 'original',
+            RAID0_ALT_MULTIZONE_LAYOUT: 'alternate'}
 MD_FEATURE_RAID0_LAYOUT = 0x1000
 ROLE_FAULTY = 0xFFFE
 ROLE_SPARE = 0xFFFF
@@ -79,9 +101,32 @@ def choose_bm_space(sectors):
     return 4 * 2
 
 
+class Place:
+    """Where one member's superblock and data area lie, in sectors: they
+    follow from the member's own size (0.90 and 1.0 keep the superblock at
+    the end)."""
+
+    def __init__(self, member):
+        self.member = member
+        self.super_offset = self.data_offset = self.avail = 0
+        self.data_size = self.bblog_size = self.bblog_offset = 0
+
+
+class Zone:
+    """A RAID0 strip zone (raid0.h struct strip_zone): array sectors
+    [start, end) striped over the data areas of `roles` (in role order)
+    from their sector `dev_start` on."""
+
+    def __init__(self, start, end, dev_start, roles):
+        self.start, self.end = start, end
+        self.dev_start, self.roles = dev_start, roles
+
+
 class Geometry:
     """Everything about the array that follows from the arguments and the
-    member size; all sizes and offsets in 512-byte sectors."""
+    member sizes; all sizes and offsets in 512-byte sectors.  member_bytes:
+    one size for every member, or a list of one per role (they may differ
+    for RAID0 only)."""
 
     def __init__(self, level, n, member_bytes, metadata='1.2', chunk_kib=None,
                  layout=None, data_offset=None):
@@ -91,13 +136,23 @@ class Geometry:
             raise Refused('metadata %s is not one of %s'
                           % (metadata, ', '.join(METADATA)))
         self.level, self.n, self.metadata = level, n, metadata
-        self.member = member_bytes // SECTOR
         if n < 2:
             raise Refused('at least 2 raid devices are needed')
         if n > (27 if metadata == '0.90' else 384):
             raise Refused('too many raid devices for metadata %s' % metadata)
+        if isinstance(member_bytes, int):
+            member_bytes = [member_bytes] * n
+        if len(member_bytes) != n:
+            raise Refused('%d member sizes for %d raid devices'
+                          % (len(member_bytes), n))
+        if level != 0 and len(set(member_bytes)) > 1:
+            raise Refused('members differ in size: %s' % ', '.join(
+                str(s) for s in sorted(set(member_bytes))))
         self._shape(chunk_kib, layout)
-        self._place(data_offset)
+        self.places = [self._place(b // SECTOR, data_offset)
+                       for b in member_bytes]
+        self.member = self.places[0].member
+        self.data_offset = self.places[0].data_offset
         self._sizes()
 
     def _shape(self, chunk_kib, layout):
@@ -113,14 +168,27 @@ class Geometry:
             self.chunk = kib * 2
         self.near = self.far = 1
         self.offset_layout = False
-        if level in (0, 1):
+        if level == 1:
             if layout is not None:
-                raise Refused('RAID%d takes no --layout' % level)
-            # mdadm (kernel >= 5.4) gives a 1.x RAID0 the "original" layout
-            # and says so in the feature map; 0.90 has no such feature.
-            r0 = level == 0 and self.metadata != '0.90'
-            self.layout = RAID0_ORIG_LAYOUT if r0 else 0
-            self.layout_name = 'original' if r0 else '-'
+                raise Refused('RAID1 takes no --layout')
+            self.layout, self.layout_name = 0, '-'
+        elif level == 0:
+            if layout is not None and layout not in R0_LAYOUTS:
+                raise Refused('unknown RAID0 layout %r (original, alternate)'
+                              % layout)
+            # where the data goes: None, not asked, is decided with the
+            # zones
+            self.r0_layout = R0_LAYOUTS.get(layout)
+            if self.metadata == '0.90':
+                # 0.90 has no word for it: mdadm writes 0 and md ignores
+                # the field for RAID0 (super_90_validate)
+                self.layout, self.layout_name = 0, '-'
+            else:
+                # mdadm 4.2's default, recorded with the RAID0_LAYOUT
+                # feature
+                self.r0_layout = self.r0_layout or RAID0_ORIG_LAYOUT
+                self.layout = self.r0_layout
+                self.layout_name = R0_NAMES[self.layout]
         elif level == 5:
             self.layout_name = layout or 'left-symmetric'
             if self.layout_name not in R5_LAYOUTS:
@@ -136,37 +204,38 @@ class Geometry:
                 raise Refused('%s needs at least %d devices'
                               % (self.layout_name, self.near * self.far))
 
-    def _place(self, data_offset):
-        """Superblock and data area positions on a member."""
-        m, meta = self.member, self.metadata
+    def _place(self, m, data_offset):
+        """Superblock and data area positions on a member of m sectors."""
+        p, meta = Place(m), self.metadata
         if meta == '0.90':
             if data_offset not in (None, 0):
                 raise Refused('0.90 metadata keeps data at offset 0')
             if m < 2 * 128:
                 raise Refused('members are too small for 0.90 metadata')
             # last 64 KiB-aligned 64 KiB (MD_NEW_SIZE_SECTORS)
-            self.super_offset = (m & ~127) - 128
-            self.data_offset = 0
-            self.avail = self.super_offset
-            return
+            p.super_offset = (m & ~127) - 128
+            p.data_offset = 0
+            p.avail = p.super_offset
+            return p
         if meta == '1.0':
-            self.super_offset = (m - 16) & ~7
-            self.data_offset = data_offset or 0
-            self.avail = self.super_offset - self.data_offset
+            p.super_offset = (m - 16) & ~7
+            p.data_offset = data_offset or 0
+            p.avail = p.super_offset - p.data_offset
         else:
-            self.super_offset = 0 if meta == '1.1' else 8
-            self.data_offset = 2048 if data_offset is None else data_offset
-            if self.data_offset < self.super_offset + 8:
+            p.super_offset = 0 if meta == '1.1' else 8
+            p.data_offset = 2048 if data_offset is None else data_offset
+            if p.data_offset < p.super_offset + 8:
                 raise Refused('data offset %d overlaps the superblock'
-                              % self.data_offset)
-            self.avail = m - self.data_offset
-        if m < 24 or self.avail <= 0:
+                              % p.data_offset)
+            p.avail = m - p.data_offset
+        if m < 24 or p.avail <= 0:
             raise Refused('members are too small for metadata %s' % meta)
+        return p
 
     def _sizes(self):
         """Used size of each member (the superblock's size field), the
         data_size of 1.x, and the size of the array."""
-        lv, avail = self.level, self.avail
+        lv, avail = self.level, self.places[0].avail
         if lv == 0:
             self.size = 0       # mdadm writes no size for RAID0
         elif lv == 1:
@@ -175,31 +244,11 @@ class Geometry:
             self.size = avail - avail % self.chunk
         if lv != 0 and self.size == 0:
             raise Refused('members are too small')
-        self.bblog_size = self.bblog_offset = 0
-        meta = self.metadata
-        if meta == '1.0':
-            bm = choose_bm_space(self.size) + 8
-            bm = min(bm, self.avail - self.size)
-            self.data_size = self.avail - bm
-            if bm >= 8:
-                self.bblog_size, self.bblog_offset = 8, -8
-        elif meta in ('1.1', '1.2'):
-            self.data_size = self.avail
-            bm = choose_bm_space(self.size)
-            if self.data_offset >= self.super_offset + 8 + bm + 8:
-                self.bblog_size, self.bblog_offset = 8, 8 + bm
-            elif self.data_offset >= self.super_offset + 16:
-                self.bblog_size = 8
-                self.bblog_offset = self.data_offset - 8 - self.super_offset
-        else:
-            self.data_size = self.avail
+        for p in self.places:
+            self._reserve(p)
         # what the md driver presents
         if lv == 0:
-            per = self.data_size - self.data_size % self.chunk
-            if per == 0:
-                raise Refused('members are smaller than a chunk')
-            self.rdev_chunks = per // self.chunk
-            self.array = per * self.n
+            self._zones()
         elif lv == 1:
             self.array = self.size
         elif lv == 5:
@@ -208,17 +257,88 @@ class Geometry:
             chunks = self.size // self.chunk // self.far
             self.array = chunks * self.n // self.near * self.chunk
 
+    def _reserve(self, p):
+        """A member's data_size and bad block log, after the room mdadm
+        keeps next to a 1.x superblock for a bitmap."""
+        meta = self.metadata
+        if meta == '1.0':
+            bm = choose_bm_space(self.size) + 8
+            bm = min(bm, p.avail - self.size)
+            p.data_size = p.avail - bm
+            if bm >= 8:
+                p.bblog_size, p.bblog_offset = 8, -8
+        elif meta in ('1.1', '1.2'):
+            p.data_size = p.avail
+            bm = choose_bm_space(self.size)
+            if p.data_offset >= p.super_offset + 8 + bm + 8:
+                p.bblog_size, p.bblog_offset = 8, 8 + bm
+            elif p.data_offset >= p.super_offset + 16:
+                p.bblog_size = 8
+                p.bblog_offset = p.data_offset - 8 - p.super_offset
+        else:
+            p.data_size = p.avail
+
+    def _zones(self):
+        """RAID0's strip zones, as raid0.c create_strip_zones builds them:
+        each member's data area in whole chunks; zone 0 over all members
+        up to the smallest; each next zone over the members (in role order)
+        larger than where the previous one ends on them, up to the smallest
+        of those.  The array is all the zones (raid0_size: the sum of the
+        rounded members)."""
+        usable = [p.data_size - p.data_size % self.chunk for p in self.places]
+        if min(usable) == 0:
+            raise Refused('members are smaller than a chunk')
+        self.zones = []
+        start = dev_start = 0
+        for edge in sorted(set(usable)):
+            roles = [r for r, u in enumerate(usable) if u > dev_start]
+            end = start + (edge - dev_start) * len(roles)
+            self.zones.append(Zone(start, end, dev_start, roles))
+            start, dev_start = end, edge
+        self.array = start
+        if self.r0_layout is None:
+            if len(self.zones) > 1:
+                raise Refused('0.90 records no RAID0 layout: members of '
+                              'different sizes need --layout original or '
+                              'alternate (the reader\'s '
+                              'raid0.default_layout)')
+            self.r0_layout = RAID0_ORIG_LAYOUT  # one zone: all the same
+
+    def raid0_map(self, sector):
+        """RAID0: the role holding array sector `sector` and the sector in
+        its data area (raid0.c find_zone, map_sector, raid0_make_request)."""
+        zone = next(z for z in self.zones if sector < z.end)
+        in_zone = sector - zone.start
+        k, c = len(zone.roles), self.chunk
+        # the member: by the chunk's number in the whole array (original,
+        # md before 3.14) or within its zone (alternate)
+        pick = sector if self.r0_layout == RAID0_ORIG_LAYOUT else in_zone
+        role = zone.roles[pick // c % k]
+        # each row of the zone: one chunk on each of its k members (zones
+        # start on whole chunks, so the offset in the chunk is the same)
+        return role, zone.dev_start + in_zone // (c * k) * c + sector % c
+
     def describe(self):
+        def each(attr):
+            v = [getattr(p, attr) for p in self.places]
+            return v[0] if len(set(v)) == 1 else ','.join(map(str, v))
         lines = [
             ('metadata', self.metadata), ('level', self.level),
             ('raid_devices', self.n), ('chunk_sectors', self.chunk),
             ('layout', '%s (%#x)' % (self.layout_name, self.layout)),
-            ('member_sectors', self.member),
-            ('super_offset', self.super_offset),
+            ('member_sectors', each('member')),
+            ('super_offset', each('super_offset')),
             ('data_offset', self.data_offset),
-            ('data_size', self.data_size), ('used_size', self.size),
+            ('data_size', each('data_size')), ('used_size', self.size),
             ('array_bytes', self.array * SECTOR),
         ]
+        if self.level == 0:
+            lines.append(('raid0_layout', R0_NAMES[self.r0_layout]))
+            for i, z in enumerate(self.zones):
+                lines.append(('zone%d' % i, 'array sectors %d-%d on roles %s'
+                              ' from sector %d' % (
+                                  z.start, z.end,
+                                  ','.join(map(str, z.roles)), z.dev_start)))
         return ''.join('%s=%s\n' % kv for kv in lines)
 
 
@@ -286,11 +406,12 @@ def super_1(geo, uuid, name, role, present, events, ctime):
     b[32:32 + len(set_name)] = set_name
     struct.pack_into('<QiIQII', b, 64, ctime, geo.level, geo.layout,
                      geo.size, geo.chunk, geo.n)
-    struct.pack_into('<QQQQII', b, 128, geo.data_offset, geo.data_size,
-                     geo.super_offset, 0, role, 0)
+    p = geo.places[role]
+    struct.pack_into('<QQQQII', b, 128, p.data_offset, p.data_size,
+                     p.super_offset, 0, role, 0)
     dev_uuid = hashlib.sha256(uuid + struct.pack('<I', role)).digest()[:16]
     b[168:184] = dev_uuid
-    struct.pack_into('<BBHi', b, 184, 0, 0, geo.bblog_size, geo.bblog_offset)
+    struct.pack_into('<BBHi', b, 184, 0, 0, p.bblog_size, p.bblog_offset)
     struct.pack_into('<QQQII', b, 192, ctime, events, 2**64 - 1, 0, max_dev)
     for i in range(max_dev):
         if i >= geo.n:
@@ -333,9 +454,10 @@ class Layout:
                 yield role, off, data
 
     def raid0(self):
-        n = self.geo.n
-        for c in range(self.geo.array // self.geo.chunk):
-            yield c % n, c // n * self.cb, self.chunk(c)
+        geo = self.geo
+        for c in range(geo.array // geo.chunk):
+            role, sector = geo.raid0_map(c * geo.chunk)
+            yield role, sector * SECTOR, self.chunk(c)
 
     def raid5(self):
         n, lay = self.geo.n, self.geo.layout
@@ -409,7 +531,9 @@ def member_size(path):
 
 
 def cmd_size(a):
-    geo = Geometry(a.level, a.raid_devices, a.member_size, a.metadata,
+    sizes = a.member_size   # one value: every member's
+    geo = Geometry(a.level, a.raid_devices,
+                   sizes[0] if len(sizes) == 1 else sizes, a.metadata,
                    a.chunk, a.layout, a.data_offset)
     print(geo.array * SECTOR)
 
@@ -417,13 +541,22 @@ def cmd_size(a):
 def cmd_create(a):
     n = len(a.members)
     present = {i for i, m in enumerate(a.members) if m != 'missing'}
-    sizes = {member_size(a.members[i]) for i in present}
-    if len(sizes) > 1:
-        raise Refused('members differ in size: %s'
-                      % ', '.join(str(s) for s in sorted(sizes)))
+    sizes = {i: member_size(a.members[i]) for i in present}
+    if a.level != 0 and len(set(sizes.values())) > 1:
+        raise Refused('members differ in size: %s' % ', '.join(
+            str(s) for s in sorted(set(sizes.values()))))
     if not present:
         raise Refused('all members are missing')
-    geo = Geometry(a.level, n, sizes.pop(), a.metadata, a.chunk,
+    if a.level == 0:
+        # one zone layout from each member's own size; a missing one has
+        # none, and check_degraded refuses it anyway
+        if len(present) < n:
+            raise Refused('RAID0 has no redundancy: no member can be '
+                          'missing')
+        member_bytes = [sizes[i] for i in range(n)]
+    else:
+        member_bytes = sizes[min(present)]
+    geo = Geometry(a.level, n, member_bytes, a.metadata, a.chunk,
                    a.layout, a.data_offset)
     check_degraded(geo, present)
     if a.metadata != '0.90':
@@ -462,7 +595,7 @@ def cmd_create(a):
                                a.minor)
             else:
                 sb = super_1(geo, uuid, a.name, i, present, a.events, ctime)
-            os.pwrite(fd, sb, geo.super_offset * SECTOR)
+            os.pwrite(fd, sb, geo.places[i].super_offset * SECTOR)
     except OSError as e:
         raise Refused('writing the members: %s' % e)
     finally:
@@ -483,13 +616,22 @@ def level_arg(text):
     return names[t]
 
 
+def sizes_arg(text):
+    """--member-size: bytes, or a comma list of bytes, one per role"""
+    try:
+        return [int(x) for x in text.split(',')]
+    except ValueError:
+        raise argparse.ArgumentTypeError('%r: bytes, or bytes,bytes,... '
+                                         'one per member' % text)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog='mkmd.py', description=__doc__.split(
         '\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest='cmd', required=True)
     s = sub.add_parser('size')
     s.add_argument('--raid-devices', type=int, required=True)
-    s.add_argument('--member-size', type=int, required=True)
+    s.add_argument('--member-size', type=sizes_arg, required=True)
     s.add_argument('--metadata', default='1.2')
     c = sub.add_parser('create')
     c.add_argument('--metadata', required=True)
