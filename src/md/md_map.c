@@ -50,6 +50,20 @@ static const char *r5_layout_ok(uint32_t layout)
 	}
 }
 
+/* RAID0: how many members are larger than the smallest present. */
+static unsigned r0_second_zone_width(const struct md_geometry *g)
+{
+	uint64_t least = 0;
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < g->ndev; i++)
+		if (g->dev_sizes[i] && (!least || g->dev_sizes[i] < least))
+			least = g->dev_sizes[i];
+	for (unsigned i = 0; i < g->ndev; i++)
+		n += g->dev_sizes[i] > least;
+	return n;
+}
+
 const char *md_geometry_check(struct md_geometry *g)
 {
 	uint64_t per = g->chunk ? g->dev_size / g->chunk * g->chunk : 0;
@@ -72,7 +86,10 @@ const char *md_geometry_check(struct md_geometry *g)
 				seen |= g->dev_sizes[j] == g->dev_sizes[i];
 			g->zones += !seen;
 		}
-		if (g->zones > 1 && g->layout != MD_R0_ORIGINAL &&
+		/* the layouts differ only where a later zone stripes over
+		 * two members or more (raid0.c takes either then) */
+		if (g->zones > 1 && r0_second_zone_width(g) > 1 &&
+		    g->layout != MD_R0_ORIGINAL &&
 		    g->layout != MD_R0_ALTERNATE)
 			return "raid0 over members of different sizes with no "
 			       "layout recorded (original or alternate)";

@@ -298,6 +298,44 @@ done <<EOF
 5 2 1.2 - -
 EOF
 
+# RAID0 over members of different sizes (12, 8 and 16 MiB by role): zones
+while read -r meta lay sizes want; do
+	ms="" first="" add="" list=""
+	i=0
+	for mb in $(echo "$sizes" | tr , ' '); do
+		rm -f "w$i"; truncate -s "${mb}M" "w$i"
+		ms="$ms w$i" list="$list${list:+,}$((mb << 20))"
+		[ -z "$first" ] && first=w$i || add="$add --add-disk w$i"
+		i=$((i + 1))
+	done
+	s=$($MKMD size --level 0 --raid-devices $i --member-size "$list" --metadata "$meta" \
+		--chunk 64 --layout "$lay")
+	head -c "$s" rnd.bin > arr.bin
+	$MKMD create --level 0 --metadata "$meta" --chunk 64 --layout "$lay" --minor 2 \
+		--uuid 5eed0000-0000-4000-8000-0000000000ee --name zones --data arr.bin $ms ||
+		{ fail "mkmd zones $meta $lay"; continue; }
+	id=md-zones; [ "$meta" = 0.90 ] && id=md2
+	rm -f x.out
+	"$VHDUNLOCK" export "$first" $add "$id" x.out 2>x.err
+	if [ "$want" = read ] && cmp -s x.out arr.bin; then
+		ok "raid0 zones ($sizes MiB), $meta $lay: export equals the array laid out"
+	elif [ "$want" = refused ] && [ ! -s x.out ] &&
+		grep -q "not supported: raid0 over members of different sizes with no layout recorded" x.err; then
+		ok "raid0 zones ($sizes MiB), $meta: no layout recorded, said so"
+	else
+		fail "raid0 zones ($sizes) $meta $lay (want $want): $(cat x.err)"
+	fi
+done <<EOF
+1.2 original 12,8,16 read
+1.2 alternate 12,8,16 read
+1.0 alternate 12,8,16 read
+0.90 original 12,8,16 refused
+0.90 original 8,8,12 read
+EOF
+"$VHDUNLOCK" info w0 --add-disk w1 --add-disk w2 > z.out 2>&1
+grep -q "members of different sizes in 2 zones" z.out && ok "info: raid0 in 2 zones" ||
+	fail "zones info: $(cat z.out)"
+
 # ---- 9: damaged, stale, missing, unsupported ----
 for i in 0 1 2; do rm -f "y$i"; truncate -s 16M "y$i"; done
 $MKMD create --level 5 --metadata 1.2 --uuid 5eed0000-0000-4000-8000-0000000000aa --name bad y0 y1 y2
