@@ -27,7 +27,7 @@ struct md_zone {
 
 struct md_map {
 	int level;
-	uint32_t alg;		/* RAID4/5: parity placement; RAID0: layout */
+	uint32_t alg;		/* RAID4/5: parity; RAID0: layout */
 	uint64_t chunk, size;
 	unsigned ndev, copies;	/* RAID10: near copies */
 	struct vu_blk **devs;	/* references held; NULL: missing */
