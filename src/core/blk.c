@@ -204,6 +204,42 @@ static const struct vu_blk_ops slice_ops = {
 	.destroy = slice_destroy,
 };
 
+static int unreadable_read(struct vu_blk *b, void *buf, size_t len,
+			   uint64_t off)
+{
+	(void)buf;
+	(void)len;
+	(void)off;
+	return vu_fail(-ENOTSUP, "%s", (const char *)b->priv);
+}
+
+static void unreadable_destroy(struct vu_blk *b)
+{
+	free(b->priv);
+}
+
+static const struct vu_blk_ops unreadable_ops = {
+	.kind = "unreadable",
+	.read_at = unreadable_read,
+	.destroy = unreadable_destroy,
+};
+
+int vu_unreadable_open(uint64_t size, const char *why, const char *name,
+		       struct vu_blk **out)
+{
+	char *msg = strdup(why);
+
+	*out = NULL;
+	if (!msg)
+		return vu_fail(-ENOMEM, "out of memory");
+	*out = vu_blk_new(&unreadable_ops, NULL, size, 512, msg, "%s", name);
+	if (!*out) {
+		free(msg);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 int vu_slice_open(struct vu_blk *lower, uint64_t off, uint64_t len,
 		  const char *name, struct vu_blk **out)
 {

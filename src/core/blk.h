@@ -81,6 +81,12 @@ int vu_mem_open(const void *buf, size_t len, const char *name,
  * failure); name is the whole description, e.g. "p1:/luks/osluksheader". */
 int vu_mem_open_owned(void *buf, size_t len, const char *name,
 		      struct vu_blk **out);
+/* A source of size bytes whose every read fails with -ENOTSUP and the
+ * message why (copied): a volume that cannot be read (an LV of a segment
+ * type not read, an md array too degraded) is still listed, carrying its
+ * error.  name is the whole description. */
+int vu_unreadable_open(uint64_t size, const char *why, const char *name,
+		       struct vu_blk **out);
 /* A window [off, off+len) of lower, e.g. a partition; takes lower's ref. */
 int vu_slice_open(struct vu_blk *lower, uint64_t off, uint64_t len,
 		  const char *name, struct vu_blk **out);

@@ -1059,22 +1059,11 @@ int vu_lvm_lv_open(struct vu_lvm_vg *vg, const char *name,
 
 /* ---- an LV that cannot be read, still listed ---- */
 
-static int unreadable_lookup(const void *ctx, uint64_t off, size_t len,
-			     struct vu_run *runs, size_t max)
-{
-	(void)off;
-	(void)len;
-	(void)runs;
-	(void)max;
-	return vu_fail(-ENOTSUP, "%s", (const char *)ctx);
-}
-
 int vu_lvm_lv_unreadable(struct vu_lvm_vg *vg, const char *name,
 			 const char *why, struct vu_blk **out)
 {
 	const struct lvm_lv *lv;
 	char name_buf[300];
-	char *msg;
 
 	*out = NULL;
 	if (!vg || !name || !why)
@@ -1083,12 +1072,8 @@ int vu_lvm_lv_unreadable(struct vu_lvm_vg *vg, const char *name,
 	if (!lv)
 		return vu_fail(-ENOENT, "lvm: VG %s has no LV %s", vg->name,
 			       name);
-	msg = strdup(why);
-	if (!msg)
-		return vu_fail(-ENOMEM, "out of memory");
 	snprintf(name_buf, sizeof(name_buf), "lvm:%s-%s", vg->name, lv->name);
 	/* size checked on load */
-	return vu_lookup_open(NULL, lv->extents * vg->extent_size * 512, 512,
-			      unreadable_lookup, msg, free, "lvm", name_buf,
-			      out);
+	return vu_unreadable_open(lv->extents * vg->extent_size * 512, why,
+				  name_buf, out);
 }

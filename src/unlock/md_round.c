@@ -12,32 +12,6 @@
 #include "core/log.h"
 #include "unlock/unlock_int.h"
 
-/* A failing source of the array's size: the volume is listed with its
- * error, and anything that reads it gets that error. */
-struct unreadable {
-	char *why;
-};
-
-static int unreadable_read(struct vu_blk *b, void *buf, size_t len,
-			   uint64_t off)
-{
-	(void)buf;
-	(void)len;
-	(void)off;
-	return vu_fail(-ENOTSUP, "%s", (const char *)b->priv);
-}
-
-static void unreadable_destroy(struct vu_blk *b)
-{
-	free(b->priv);
-}
-
-static const struct vu_blk_ops unreadable_ops = {
-	.kind = "md-unreadable",
-	.read_at = unreadable_read,
-	.destroy = unreadable_destroy,
-};
-
 /* The volume id: md-NAME, mdN for a name of digits (mdadm's /dev/mdN)
  * or a 0.90 array's minor; characters a path cannot hold become '_'. A
  * clash with an id taken adds the UUID's first 8 digits. */
@@ -71,18 +45,17 @@ static int unreadable_volume(struct vu_disk *d, size_t image, const char *id,
 {
 	/* the message vu_md_array_open left, for every read */
 	char *why = strdup(vu_errmsg(-ENOTSUP)), *err = NULL;
-	struct vu_volume *v;
+	char name[48];
+	struct vu_volume *v = NULL;
 	struct vu_blk *b = NULL;
 
 	vu_err_clear();
+	snprintf(name, sizeof(name), "md:%s", id);
 	if (why)
 		err = strdup(mi->error ? mi->error : why);
-	if (why && err)
-		b = vu_blk_new(&unreadable_ops, NULL, mi->size, 512, why,
-			       "md:%s", id);
-	else
-		free(why);
-	v = b ? vu_disk_new_volume(d) : NULL;
+	if (err && vu_unreadable_open(mi->size, why, name, &b) == 0)
+		v = vu_disk_new_volume(d);
+	free(why);
 	if (!v) {
 		free(err);
 		vu_blk_unref(b);
@@ -137,14 +110,13 @@ static int array_volume(struct vu_disk *d, struct vu_md_array *a)
 	return 0;
 }
 
-int unlock_expand_md(struct vu_disk *d, int *found)
+int unlock_expand_md(struct vu_disk *d)
 {
 	size_t n0 = d->nvolumes, nm = 0;
 	struct vu_md_member **ms = calloc(n0 ? n0 : 1, sizeof(*ms));
 	struct vu_md_assembly a;
 	int r;
 
-	*found = 0;
 	if (!ms)
 		return vu_fail(-ENOMEM, "out of memory");
 	for (size_t i = 0; i < n0; i++) {
@@ -187,7 +159,6 @@ int unlock_expand_md(struct vu_disk *d, int *found)
 		d->mds[d->nmds++] = a.arrays[g];
 		a.arrays[g] = NULL; /* transferred */
 		r = array_volume(d, d->mds[d->nmds - 1]);
-		*found = 1;
 	}
 	vu_md_assembly_free(&a);
 	return r;

@@ -450,9 +450,9 @@ int vu_disk_unlock(struct vu_disk *d, struct vu_keyring *kr)
 	 * members or PVs... until nothing new is found. */
 	while (r == 0 && more) {
 		size_t before = d->nvolumes;
-		int found, arrays = 0;
+		int found;
 
-		r = unlock_expand_md(d, &arrays);
+		r = unlock_expand_md(d);
 		if (r == 0)
 			r = expand_lvm(d);
 		/* LUKS on an md array or a logical volume */

@@ -26,9 +26,8 @@ const struct unlock_scheme *unlock_scheme_of(const struct vu_crypt_ops *crypt);
 int unlock_find_headers(struct vu_disk *d, int *found);
 
 /* md_round.c: assemble the md arrays whose members are among the volumes
- * not looked at yet; each array becomes a volume.  *found tells whether
- * any did. */
-int unlock_expand_md(struct vu_disk *d, int *found);
+ * not looked at yet; each array becomes a volume. */
+int unlock_expand_md(struct vu_disk *d);
 
 /* Append "; msg" to a growing message. */
 void unlock_note(char **acc, const char *msg);
