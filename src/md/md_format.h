@@ -10,7 +10,12 @@
 #define MD_SECTOR		512
 
 /* ---- version 1.x: struct mdp_superblock_1 ----
- * 1.1 at sector 0, 1.2 at sector 8, 1.0 at ((sectors - 16) & ~7). */
+ * 1.1 at sector 0, 1.2 at sector 8, 1.0 at ((sectors - 16) & ~7) of a
+ * member of that many sectors (at least 32). */
+#define MD11_OFFSET		0
+#define MD12_OFFSET		4096
+#define MD10_OFFSET(bytes) \
+	((((bytes) / MD_SECTOR - 16) & ~7ull) * MD_SECTOR)
 #define MD1_MAGIC		0	/* le32 */
 #define MD1_MAJOR		4	/* le32: 1 */
 #define MD1_FEATURE_MAP		8	/* le32 */
@@ -66,6 +71,9 @@
 /* ---- version 0.90: mdp_super_t, 4096 bytes of 32-bit words, in the
  * last 64 KiB-aligned 64 KiB of the member; data from sector 0 ---- */
 #define MD0_RESERVED		65536	/* bytes kept at the end */
+/* where a member of that many bytes (at least 2 * MD0_RESERVED) keeps it */
+#define MD0_OFFSET(bytes) \
+	(((bytes) & ~(MD0_RESERVED - 1ull)) - MD0_RESERVED)
 #define MD0_SIZE		4096
 #define MD0_W(n)		((n) * 4)	/* word n's offset */
 #define MD0_MAGIC		MD0_W(0)

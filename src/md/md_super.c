@@ -173,12 +173,12 @@ static int find_super(struct vu_md_member *m, uint8_t *sb, uint64_t *at)
 		uint64_t off;
 		int ok;
 	} v1[] = {
-		{ "1.1", 0, devsz >= 8192 },
-		{ "1.2", 4096, devsz >= 8192 },
-		{ "1.0", ((sectors - 16) & ~(uint64_t)7) * MD_SECTOR,
+		{ "1.1", MD11_OFFSET, devsz >= 8192 },
+		{ "1.2", MD12_OFFSET, devsz >= 8192 },
+		{ "1.0", sectors >= 32 ? MD10_OFFSET(devsz) : 0,
 		  sectors >= 32 },
 	};
-	uint64_t off0 = (devsz & ~(uint64_t)(MD0_RESERVED - 1)) - MD0_RESERVED;
+	uint64_t off0 = MD0_OFFSET(devsz);
 	int r;
 
 	for (size_t i = 0; i < sizeof(v1) / sizeof(v1[0]); i++) {

@@ -40,7 +40,7 @@ static int md1_end(struct vu_blk *vol, struct vu_probe *out)
 
 	if (vol->size < 16 * MD_SECTOR)
 		return 0;
-	off = ((vol->size / MD_SECTOR - 16) & ~(uint64_t)7) * MD_SECTOR;
+	off = MD10_OFFSET(vol->size);
 	r = probe_read_opt(vol, sb, sizeof(sb), off);
 	return r <= 0 ? r : md1_at(sb, off, "1.0", out);
 }
@@ -53,7 +53,7 @@ static int md0_end(struct vu_blk *vol, struct vu_probe *out)
 
 	if (vol->size < 2 * MD0_RESERVED)
 		return 0;
-	off = (vol->size & ~(uint64_t)(MD0_RESERVED - 1)) - MD0_RESERVED;
+	off = MD0_OFFSET(vol->size);
 	r = probe_read_opt(vol, sb, sizeof(sb), off);
 	if (r <= 0)
 		return r;
@@ -75,10 +75,11 @@ int probe_md(struct vu_blk *vol, const struct head *h, struct vu_probe *out)
 {
 	int r;
 
-	if (head_has(h, 0, MD1_HEADER_SIZE) && md1_at(h->b, 0, "1.1", out))
+	if (head_has(h, MD11_OFFSET, MD1_HEADER_SIZE) &&
+	    md1_at(h->b + MD11_OFFSET, MD11_OFFSET, "1.1", out))
 		return 1;
-	if (head_has(h, 4096, MD1_HEADER_SIZE) &&
-	    md1_at(h->b + 4096, 4096, "1.2", out))
+	if (head_has(h, MD12_OFFSET, MD1_HEADER_SIZE) &&
+	    md1_at(h->b + MD12_OFFSET, MD12_OFFSET, "1.2", out))
 		return 1;
 	r = md1_end(vol, out);
 	if (r != 0)
