@@ -237,22 +237,21 @@ grep -q "^$pvg-cryptlv .* luks2 " out && grep -q "holds: *ext4" out &&
 mnt="$work/mnt"
 mkdir -p "$mnt"
 trap 'fusermount3 -u -z "$mnt" 2>/dev/null; lvm_cleanup' EXIT
-if "$VHDUNLOCK" mount r51.vhd "$mnt" --add-disk r53.vhd $KEY 2>err; then
-	for _ in $(seq 100); do mounted "$mnt" && break; sleep 0.1; done
-	same_tree "mount: degraded raid5 md-r5m" tree "$mnt/md-r5m"
-	"$VHDUNLOCK" umount "$mnt" 2>err || fail "umount: $(cat err)"
-	for _ in $(seq 100); do mounted "$mnt" || break; sleep 0.1; done
-else
-	fail "mount raid5: $(cat err)"
-fi
-if "$VHDUNLOCK" mount data1.vhd "$mnt" $ADD3 $KEY 2>err; then
-	for _ in $(seq 100); do mounted "$mnt" && break; sleep 0.1; done
-	same_tree "mount: striped XFS $vg-dblv" tree "$mnt/$vg-dblv"
-	"$VHDUNLOCK" umount "$mnt" 2>err || fail "umount: $(cat err)"
-	for _ in $(seq 100); do mounted "$mnt" || break; sleep 0.1; done
-else
-	fail "mount striped: $(cat err)"
-fi
+# mount_tree NAME VOLUME IMAGE ARGS...: IMAGE mounted, VOLUME's files equal the tree
+mount_tree() {
+	mt_name=$1 mt_vol=$2 mt_img=$3
+	shift 3
+	if "$VHDUNLOCK" mount "$mt_img" "$mnt" "$@" 2>err; then
+		for _ in $(seq 100); do mounted "$mnt" && break; sleep 0.1; done
+		same_tree "mount: $mt_name" tree "$mnt/$mt_vol"
+		"$VHDUNLOCK" umount "$mnt" 2>err || fail "umount: $(cat err)"
+		for _ in $(seq 100); do mounted "$mnt" || break; sleep 0.1; done
+	else
+		fail "mount $mt_name: $(cat err)"
+	fi
+}
+mount_tree "degraded raid5 md-r5m" md-r5m r51.vhd --add-disk r53.vhd $KEY
+mount_tree "striped XFS $vg-dblv" "$vg-dblv" data1.vhd $ADD3 $KEY
 
 # ---- 8: every level, layout and superblock version, byte for byte ----
 head -c 96M /dev/urandom > rnd.bin
